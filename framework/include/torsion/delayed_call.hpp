@@ -1,0 +1,84 @@
+// Public. DelayedCall (a scheduled call) and IReactorTime (anything that schedules them).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace torsion {
+
+namespace detail {
+struct TimerEntry;
+}
+
+/// A handle to a call scheduled with IReactorTime::callLater, as Twisted's DelayedCall.
+///
+/// Handles are cheap to copy; all copies refer to the same scheduled call. A
+/// default-constructed handle refers to nothing and is never active.
+///
+/// Thread-safety: use a DelayedCall only on the thread that runs its reactor or clock.
+///
+/// @code
+/// auto call = reactor.callLater(5.0, [] { torsion::log::info("five seconds"); });
+/// call.delay(1.0);      // now six
+/// if (call.active()) call.cancel();
+/// @endcode
+class DelayedCall {
+ public:
+  /// An empty handle; active() is false.
+  DelayedCall() = default;
+
+  /// The time (on its clock's seconds() scale) at which the call runs.
+  /// @throws std::logic_error on an empty handle.
+  double getTime() const;
+
+  /// Unschedules the call.
+  /// @throws AlreadyCalled if it already ran; AlreadyCancelled if already cancelled.
+  void cancel();
+
+  /// Reschedules the call to run `secondsFromNow` seconds from now.
+  /// @throws AlreadyCalled or AlreadyCancelled if the call is no longer active.
+  void reset(double secondsFromNow);
+
+  /// Postpones the call by `secondsLater` seconds (negative brings it forward).
+  /// @throws AlreadyCalled or AlreadyCancelled if the call is no longer active.
+  void delay(double secondsLater);
+
+  /// True while the call is scheduled: not yet run and not cancelled.
+  bool active() const noexcept;
+
+  /// True once the call has run (or is running).
+  bool called() const noexcept;
+
+  /// True once the call was cancelled.
+  bool cancelled() const noexcept;
+
+  /// Wraps an entry of a timer queue; used by the reactor and by testing::Clock.
+  explicit DelayedCall(std::shared_ptr<detail::TimerEntry> entry) noexcept : entry_(std::move(entry)) {}
+
+ private:
+  std::shared_ptr<detail::TimerEntry> entry_;
+};
+
+/// Something that tells time and schedules calls: the Reactor, and testing::Clock whose
+/// time a test advances by hand. Deferred's addTimeout and deferLater take one, so code
+/// written against it runs the same on a real reactor and under a fake clock.
+class IReactorTime {
+ public:
+  virtual ~IReactorTime() = default;
+
+  /// The current time in seconds. On the reactor it is monotonic (never goes back);
+  /// its zero point is unspecified, so only differences are meaningful.
+  virtual double seconds() const = 0;
+
+  /// Schedules `fn` to run once, `delaySeconds` from now (0 means on the next pass of
+  /// the loop, never inside this call). Calls due at the same time run in the order they
+  /// were scheduled.
+  /// @throws std::invalid_argument if delaySeconds is negative or not a number.
+  virtual DelayedCall callLater(double delaySeconds, std::function<void()> fn) = 0;
+
+  /// The calls that are still scheduled, soonest first.
+  virtual std::vector<DelayedCall> getDelayedCalls() const = 0;
+};
+
+}  // namespace torsion

@@ -1,0 +1,154 @@
+// Public. The exception types torsion reports, named after twisted.internet.error.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace torsion {
+
+/// Base of every exception torsion throws or reports in a Failure.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The connection was closed cleanly (orderly shutdown by either side).
+class ConnectionDone : public Error {
+ public:
+  /// @param message why the connection ended; the default is Twisted's wording.
+  explicit ConnectionDone(const std::string& message = "Connection was closed cleanly.")
+      : Error(message) {}
+};
+
+/// The connection was lost in an unclean way (reset, error); the message carries the
+/// operating system's error text where there was one.
+class ConnectionLost : public Error {
+ public:
+  /// @param message why the connection was lost.
+  explicit ConnectionLost(const std::string& message = "Connection to the other side was lost in a non-clean fashion.")
+      : Error(message) {}
+};
+
+/// The connection was closed by Transport::abortConnection on this side.
+class ConnectionAborted : public ConnectionLost {
+ public:
+  /// @param message why the connection was aborted.
+  explicit ConnectionAborted(const std::string& message = "Connection was aborted locally.")
+      : ConnectionLost(message) {}
+};
+
+/// An outgoing connection could not be established.
+class ConnectError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The peer refused the connection (ECONNREFUSED).
+class ConnectionRefusedError : public ConnectError {
+ public:
+  /// @param message details; the default is Twisted's wording.
+  explicit ConnectionRefusedError(const std::string& message = "Connection was refused by other side.")
+      : ConnectError(message) {}
+};
+
+/// A host name could not be resolved.
+class DNSLookupError : public ConnectError {
+ public:
+  using ConnectError::ConnectError;
+};
+
+/// Connecting was cancelled by the user (Connector::stopConnecting, or a cancelled
+/// endpoint connect).
+class ConnectingCancelledError : public ConnectError {
+ public:
+  /// @param message details.
+  explicit ConnectingCancelledError(const std::string& message = "User aborted connection.")
+      : ConnectError(message) {}
+};
+
+/// An operation did not finish in the time allowed (a connect timeout, or a Deferred's
+/// addTimeout).
+class TimeoutError : public Error {
+ public:
+  /// @param message details; the default is Twisted's wording.
+  explicit TimeoutError(const std::string& message = "User timeout caused connection failure.")
+      : Error(message) {}
+};
+
+/// A listening socket could not be created, bound or put in listening state. The
+/// message names the address, the port and the system's reason.
+class CannotListenError : public Error {
+ public:
+  /// @param interface the address that was asked for ("" means all IPv4 addresses).
+  /// @param port the port that was asked for.
+  /// @param reason the system's explanation, such as strerror(EADDRINUSE).
+  CannotListenError(const std::string& interface, std::uint16_t port, const std::string& reason)
+      : Error("Couldn't listen on " + (interface.empty() ? std::string("any") : interface) + ":" +
+              std::to_string(port) + ": " + reason + "."),
+        interface_(interface),
+        port_(port) {}
+  /// The interface that was asked for.
+  const std::string& interface() const noexcept { return interface_; }
+  /// The port that was asked for.
+  std::uint16_t port() const noexcept { return port_; }
+
+ private:
+  std::string interface_;
+  std::uint16_t port_;
+};
+
+/// A backend was asked for by name that this build does not have. The message lists
+/// the backends that are available.
+class UnsupportedBackendError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// The backend cannot watch a descriptor, such as select() with a descriptor at or
+/// above FD_SETSIZE.
+class BackendLimitError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Reactor::stop was called on a reactor that is not running.
+class ReactorNotRunning : public Error {
+ public:
+  /// @param message details.
+  explicit ReactorNotRunning(const std::string& message = "Can't stop reactor that isn't running.")
+      : Error(message) {}
+};
+
+/// DelayedCall::cancel, reset or delay on a call that has already run.
+class AlreadyCalled : public Error {
+ public:
+  /// @param message details.
+  explicit AlreadyCalled(const std::string& message = "Tried to cancel an already-called event.")
+      : Error(message) {}
+};
+
+/// DelayedCall::cancel, reset or delay on a call that was already cancelled.
+class AlreadyCancelled : public Error {
+ public:
+  /// @param message details.
+  explicit AlreadyCancelled(const std::string& message = "Tried to cancel an already-cancelled event.")
+      : Error(message) {}
+};
+
+/// A Deferred was fired (callback or errback) a second time.
+class AlreadyCalledError : public Error {
+ public:
+  /// @param message details.
+  explicit AlreadyCalledError(const std::string& message = "Deferred has already been called.")
+      : Error(message) {}
+};
+
+/// A Deferred was cancelled before it had a result.
+class CancelledError : public Error {
+ public:
+  /// @param message details.
+  explicit CancelledError(const std::string& message = "Deferred was cancelled.") : Error(message) {}
+};
+
+}  // namespace torsion

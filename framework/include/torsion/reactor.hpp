@@ -1,0 +1,180 @@
+// Public. Reactor: the event loop.
+#pragma once
+
+#include <torsion/delayed_call.hpp>
+#include <torsion/factory.hpp>
+#include <torsion/selectable.hpp>
+#include <torsion/transport.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace torsion {
+
+namespace detail {
+class ReactorCore;
+}
+
+/// The phase of a system event in which a trigger runs (Twisted's 'before', 'during',
+/// 'after').
+enum class EventPhase { before, during, after };
+
+/// The event loop: waits on many descriptors through one readiness backend (select,
+/// poll, epoll or kqueue), runs timers, and hands bytes to protocols.
+///
+/// There is no global reactor: a Reactor is a plain object, and several may live in
+/// one process, each driven by one thread. Only callFromThread may be called from
+/// other threads; every other method belongs to the thread that runs the reactor (or,
+/// before run, to the thread that created it).
+///
+/// @code
+/// torsion::Reactor reactor;   // best backend here; TORSION_REACTOR=poll picks another
+/// reactor.listenTCP(8000, torsion::Factory::forProtocol<Echo>());
+/// reactor.run();              // until reactor.stop(), SIGINT or SIGTERM
+/// @endcode
+class Reactor : public IReactorTime {
+ public:
+  /// Identifies a trigger added with addSystemEventTrigger.
+  using TriggerId = std::uint64_t;
+
+  /// Creates a reactor on the named backend: "select", "poll", "epoll", "kqueue". An
+  /// empty name means the TORSION_REACTOR environment variable if set, else
+  /// defaultBackend().
+  /// @throws UnsupportedBackendError if the backend is not built here; the message
+  /// lists the ones that are.
+  explicit Reactor(std::string_view backend = {});
+
+  /// Closes every connection still open (protocols see connectionLost with
+  /// ConnectionLost) and every listening port, then releases the backend.
+  ~Reactor() override;
+
+  Reactor(const Reactor&) = delete;             ///< Not copyable.
+  Reactor& operator=(const Reactor&) = delete;  ///< Not copyable.
+
+  /// The backends this build has, best first.
+  static std::vector<std::string> availableBackends();
+
+  /// The backend used when none is named and TORSION_REACTOR is unset: epoll on
+  /// Linux, kqueue on BSD and macOS, poll elsewhere.
+  static std::string defaultBackend();
+
+  /// The name of this reactor's backend.
+  const std::string& backendName() const noexcept;
+
+  /// Runs the loop until stop(): fires the "startup" system event, runs calls queued
+  /// by callWhenRunning, loops, and fires the "shutdown" event's triggers before
+  /// returning. A reactor may be run again after it returns.
+  /// @param installSignalHandlers when true, SIGINT and SIGTERM stop this reactor
+  /// cleanly while it runs (only one reactor per process may own them; the previous
+  /// handlers are restored when run returns).
+  void run(bool installSignalHandlers = true);
+
+  /// Asks the loop to finish: the current iteration completes, shutdown triggers run,
+  /// then run() returns. Safe inside any callback.
+  /// @throws ReactorNotRunning if the reactor is not running or already stopping.
+  void stop();
+
+  /// Runs one pass of the loop: due timers and thread calls, then waits at most
+  /// `timeoutSeconds` for I/O and dispatches it. Useful in tests and to embed the
+  /// reactor in another loop.
+  void iterate(double timeoutSeconds = 0);
+
+  /// True between the start of run() and its return (and false once stopping).
+  bool running() const noexcept;
+
+  /// Seconds on a monotonic clock.
+  double seconds() const override;
+
+  /// Schedules `fn` to run after `delaySeconds` (see IReactorTime::callLater). Timers
+  /// never starve I/O: a call scheduled from a timer with delay 0 waits for the next
+  /// pass, after the I/O of this one.
+  DelayedCall callLater(double delaySeconds, std::function<void()> fn) override;
+
+  /// The calls still scheduled, soonest first.
+  std::vector<DelayedCall> getDelayedCalls() const override;
+
+  /// Runs `fn` once the reactor is running: at once if it already is, else at the
+  /// start of run().
+  void callWhenRunning(std::function<void()> fn);
+
+  /// Runs `fn` on the reactor's thread at the next pass of its loop, waking the loop
+  /// if it is asleep. Calls from one thread run in the order they were made.
+  /// Thread-safe: the one method any thread may call.
+  void callFromThread(std::function<void()> fn);
+
+  /// Runs `fn` on the reactor's thread pool (started on first use, at most
+  /// suggestThreadPoolSize threads, 10 by default). Report back with callFromThread.
+  /// Exceptions escaping `fn` are logged.
+  void callInThread(std::function<void()> fn);
+
+  /// Sets the largest number of threads the pool may start.
+  /// @throws std::invalid_argument if `maxThreads` is 0.
+  void suggestThreadPoolSize(std::size_t maxThreads);
+
+  /// Adds a trigger for a system event: "startup" (fired by run) or "shutdown" (fired
+  /// by stop), or any name passed to fireSystemEvent. Triggers run before, during or
+  /// after the event, in the order they were added within a phase, and are removed
+  /// once they have run.
+  TriggerId addSystemEventTrigger(EventPhase phase, std::string_view eventType, std::function<void()> fn);
+
+  /// Removes a trigger that has not run yet.
+  /// @throws std::invalid_argument if no such trigger is pending.
+  void removeSystemEventTrigger(TriggerId id);
+
+  /// Runs the triggers of `eventType`: all 'before', then all 'during', then all
+  /// 'after'.
+  void fireSystemEvent(std::string_view eventType);
+
+  /// Watches `selectable` for readability until removeReader or removeAll.
+  /// @throws BackendLimitError if the backend cannot watch this descriptor (select and
+  /// a descriptor at or above FD_SETSIZE).
+  void addReader(Selectable& selectable);
+
+  /// Watches `selectable` for writability until removeWriter or removeAll.
+  /// @throws BackendLimitError as addReader.
+  void addWriter(Selectable& selectable);
+
+  /// Stops watching for readability (no effect if not watched).
+  void removeReader(Selectable& selectable);
+
+  /// Stops watching for writability (no effect if not watched).
+  void removeWriter(Selectable& selectable);
+
+  /// Stops watching `selectable` altogether. Events already collected for it in the
+  /// current pass are dropped, even if its descriptor number is reused at once.
+  void removeAll(Selectable& selectable);
+
+  /// Listens for TCP connections and builds a protocol with `factory` for each.
+  /// @param port the port; 0 lets the system pick (see ListeningPort::getHost).
+  /// @param factory builds the protocols; its doStart is called now.
+  /// @param backlog the listen() backlog.
+  /// @param interface the address to bind: "" for all IPv4 addresses, "::" for all
+  /// IPv6 (and IPv4 where dual-stack), "127.0.0.1", "::1", ... (numeric only).
+  /// @throws CannotListenError naming the address and the reason (port in use, ...).
+  std::shared_ptr<ListeningPort> listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory, int backlog = 50,
+                                           std::string_view interface = {});
+
+  /// Connects to `host`:`port` with TCP. A host name is resolved on the thread pool,
+  /// never blocking the loop; numeric IPv4 and IPv6 addresses are used as they are.
+  /// The factory's startedConnecting is called at once, then either buildProtocol and
+  /// the protocol's connectionMade, or clientConnectionFailed.
+  /// @param timeout seconds before the attempt fails with TimeoutError.
+  /// @param bindAddress the local address to bind before connecting, if any.
+  std::shared_ptr<Connector> connectTCP(std::string_view host, std::uint16_t port,
+                                        std::shared_ptr<ClientFactory> factory, double timeout = 30,
+                                        std::optional<Address> bindAddress = std::nullopt);
+
+  /// The core of the reactor; for torsion's own transports, not for users.
+  detail::ReactorCore& core() noexcept { return *core_; }
+
+ private:
+  std::unique_ptr<detail::ReactorCore> core_;
+};
+
+}  // namespace torsion
