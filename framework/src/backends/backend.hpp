@@ -1,0 +1,53 @@
+// Internal. Backend: the readiness syscall core (add / modify / remove / wait). Everything
+// the backends share lives once in the reactor; a backend holds only what its syscall needs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace torsion::detail {
+
+/// Interest and readiness bits.
+enum : std::uint8_t { kReadable = 1, kWritable = 2 };
+
+/// One descriptor reported ready by a wait. Errors and hang-ups are reported as both
+/// readable and writable; the reactor hands them to whichever handler is interested.
+struct ReadyEvent {
+  int fd;
+  std::uint8_t events;
+};
+
+/// Level-triggered readiness for a set of descriptors. The reactor tells a backend only
+/// of real changes: add when interest goes from none to some, modify when it changes,
+/// remove when it goes back to none; so backends keep no interest cache of their own.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const noexcept = 0;
+  /// @throws BackendLimitError if this descriptor cannot be watched.
+  virtual void add(int fd, std::uint8_t interest) = 0;
+  virtual void modify(int fd, std::uint8_t oldInterest, std::uint8_t interest) = 0;
+  virtual void remove(int fd, std::uint8_t oldInterest) = 0;
+  /// Waits up to timeoutMs (negative: forever) and appends ready descriptors to `out`
+  /// (which the caller cleared). EINTR returns with nothing ready.
+  virtual void wait(int timeoutMs, std::vector<ReadyEvent>& out) = 0;
+};
+
+std::unique_ptr<Backend> makeSelectBackend();
+std::unique_ptr<Backend> makePollBackend();
+std::unique_ptr<Backend> makeEpollBackend();
+std::unique_ptr<Backend> makeKqueueBackend();
+
+/// The backend of that name; an empty name means TORSION_REACTOR or the default.
+/// @throws UnsupportedBackendError listing the available ones.
+std::unique_ptr<Backend> makeBackend(std::string_view name);
+std::vector<std::string> availableBackendNames();
+std::string defaultBackendName();
+
+/// Throws std::system_error for the current errno, naming the call.
+[[noreturn]] void throwSystemError(const char* what);
+
+}  // namespace torsion::detail

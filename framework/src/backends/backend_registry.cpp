@@ -1,0 +1,69 @@
+#include "backend.hpp"
+
+#include <torsion/errors.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <system_error>
+
+namespace torsion::detail {
+
+namespace {
+
+struct BackendEntry {
+  const char* name;
+  std::unique_ptr<Backend> (*make)();
+};
+
+// Best first: the first entry is the platform default.
+const std::vector<BackendEntry>& builtBackends() {
+  static const std::vector<BackendEntry> entries = {
+#if defined(TORSION_HAVE_EPOLL)
+      {"epoll", makeEpollBackend},
+#endif
+#if defined(TORSION_HAVE_KQUEUE)
+      {"kqueue", makeKqueueBackend},
+#endif
+      {"poll", makePollBackend},
+      {"select", makeSelectBackend},
+  };
+  return entries;
+}
+
+}  // namespace
+
+std::vector<std::string> availableBackendNames() {
+  std::vector<std::string> names;
+  for (const auto& entry : builtBackends()) names.emplace_back(entry.name);
+  return names;
+}
+
+std::string defaultBackendName() {
+#if defined(TORSION_HAVE_KQUEUE) && !defined(__linux__)
+  return "kqueue";  // BSD and macOS; on Linux kqueue exists only through libkqueue
+#else
+  return builtBackends().front().name;
+#endif
+}
+
+std::unique_ptr<Backend> makeBackend(std::string_view name) {
+  std::string chosen(name);
+  if (chosen.empty()) {
+    const char* fromEnvironment = std::getenv("TORSION_REACTOR");
+    chosen = fromEnvironment && *fromEnvironment ? fromEnvironment : defaultBackendName();
+  }
+  for (const auto& entry : builtBackends()) {
+    if (chosen == entry.name) return entry.make();
+  }
+  std::string available;
+  for (const auto& entry : builtBackends()) {
+    if (!available.empty()) available += ", ";
+    available += entry.name;
+  }
+  throw UnsupportedBackendError("torsion: no reactor backend named '" + chosen +
+                                "' in this build; available: " + available);
+}
+
+void throwSystemError(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+}  // namespace torsion::detail

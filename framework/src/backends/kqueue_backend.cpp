@@ -1,0 +1,83 @@
+// kqueue(2) (BSD, macOS; on Linux through libkqueue): one filter per direction,
+// level-triggered (no EV_CLEAR), so it behaves like the other backends.
+#include <sys/event.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "backend.hpp"
+
+namespace torsion::detail {
+
+namespace {
+
+class KqueueBackend final : public Backend {
+ public:
+  KqueueBackend() : kqueueFd_(::kqueue()) {
+    if (kqueueFd_ < 0) throwSystemError("kqueue");
+    events_.resize(256);
+  }
+  ~KqueueBackend() override { ::close(kqueueFd_); }
+  KqueueBackend(const KqueueBackend&) = delete;
+  KqueueBackend& operator=(const KqueueBackend&) = delete;
+
+  const char* name() const noexcept override { return "kqueue"; }
+
+  void add(int fd, std::uint8_t interest) override { modify(fd, 0, interest); }
+
+  void modify(int fd, std::uint8_t oldInterest, std::uint8_t interest) override {
+    struct kevent changes[2];
+    int count = 0;
+    auto change = [&](std::uint8_t bit, short filter) {
+      if ((oldInterest & bit) == (interest & bit)) return;
+      EV_SET(&changes[count++], static_cast<uintptr_t>(fd), filter,
+             static_cast<unsigned short>((interest & bit) ? EV_ADD : EV_DELETE), 0, 0, nullptr);
+    };
+    change(kReadable, EVFILT_READ);
+    change(kWritable, EVFILT_WRITE);
+    if (count > 0 && ::kevent(kqueueFd_, changes, count, nullptr, 0, nullptr) < 0 && (interest != 0 || errno != ENOENT)) {
+      throwSystemError("kevent(change)");
+    }
+  }
+
+  void remove(int fd, std::uint8_t oldInterest) override {
+    try {
+      modify(fd, oldInterest, 0);
+    } catch (...) {
+      // Already closed descriptors were dropped by the kernel; nothing left to remove.
+    }
+  }
+
+  void wait(int timeoutMs, std::vector<ReadyEvent>& out) override {
+    timespec timeout{};
+    timespec* timeoutPointer = nullptr;
+    if (timeoutMs >= 0) {
+      timeout.tv_sec = timeoutMs / 1000;
+      timeout.tv_nsec = static_cast<long>(timeoutMs % 1000) * 1000000L;
+      timeoutPointer = &timeout;
+    }
+    int ready = ::kevent(kqueueFd_, nullptr, 0, events_.data(), static_cast<int>(events_.size()), timeoutPointer);
+    if (ready < 0) {
+      if (errno == EINTR) return;
+      throwSystemError("kevent(wait)");
+    }
+    for (int i = 0; i < ready; ++i) {
+      const struct kevent& event = events_[static_cast<std::size_t>(i)];
+      std::uint8_t flags = event.filter == EVFILT_WRITE ? kWritable : kReadable;
+      if (event.flags & (EV_EOF | EV_ERROR)) flags |= kReadable | kWritable;
+      out.push_back({static_cast<int>(event.ident), flags});
+    }
+    if (static_cast<std::size_t>(ready) == events_.size() && events_.size() < 4096) events_.resize(events_.size() * 2);
+  }
+
+ private:
+  int kqueueFd_;
+  std::vector<struct kevent> events_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> makeKqueueBackend() { return std::make_unique<KqueueBackend>(); }
+
+}  // namespace torsion::detail

@@ -1,0 +1,285 @@
+#include "reactor_core.hpp"
+
+#include <torsion/errors.hpp>
+#include <torsion/log.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "reactor_signals.hpp"
+#include "thread_pool.hpp"
+
+namespace torsion::detail {
+
+ReactorCore::ReactorCore(Reactor& owner, std::string_view backendName)
+    : owner_(owner),
+      backend_(makeBackend(backendName)),
+      backendName_(backend_->name()),
+      readBuffer_(new char[kReadBufferSize]),
+      timers_([this] { return seconds(); }) {
+  batch_.reserve(256);
+  setInterest(threadCalls_, kReadable);
+}
+
+ReactorCore::~ReactorCore() {
+  threadPool_.reset();  // finishes queued jobs first: they may callFromThread into us
+  // A factory may reconnect from clientConnectionLost while we close: a few rounds, then
+  // whatever is left is let go without telling anyone (and logged).
+  for (int round = 0; handles_ != nullptr && round < 4; ++round) {
+    closeAllHandles();
+    runSoonCalls();
+  }
+  while (handles_ != nullptr) {
+    log::warn("torsion: a handle was still reopening while its reactor was destroyed; dropping it");
+    release(*handles_);
+  }
+  soon_.clear();
+  released_.clear();
+  forget(threadCalls_);
+}
+
+void ReactorCore::closeAllHandles() {
+  std::vector<std::shared_ptr<ReactorHandle>> open;
+  for (ReactorHandle* handle = handles_; handle != nullptr; handle = handle->next_) open.push_back(handle->self_);
+  for (auto& handle : open) {
+    try {
+      handle->closeForShutdown();
+    } catch (...) {
+      logUnhandled("shutdown", std::current_exception());
+    }
+  }
+}
+
+double ReactorCore::seconds() const {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+// ---------------------------------------------------------------- descriptors
+
+void ReactorCore::setInterest(Selectable& selectable, std::uint8_t interest) {
+  const int fd = selectable.fileno();
+  if (fd < 0) throw std::invalid_argument("torsion: cannot watch a negative descriptor");
+  const auto index = static_cast<std::size_t>(fd);
+  if (index >= slots_.size()) slots_.resize(std::max(index + 1, slots_.size() * 2));
+  Slot& slot = slots_[index];
+  if (slot.selectable != nullptr && slot.selectable != &selectable) {
+    throw std::logic_error("torsion: descriptor " + std::to_string(fd) + " is already watched by another selectable");
+  }
+  const std::uint8_t old = slot.selectable ? slot.interest : 0;
+  if (old == interest) return;
+  if (old == 0) {
+    backend_->add(fd, interest);  // may throw BackendLimitError: leave the slot untouched
+  } else if (interest == 0) {
+    backend_->remove(fd, old);
+  } else {
+    backend_->modify(fd, old, interest);
+  }
+  slot.selectable = interest ? &selectable : nullptr;
+  slot.interest = interest;
+}
+
+std::uint8_t ReactorCore::interest(int fd) const noexcept {
+  const auto index = static_cast<std::size_t>(fd);
+  return fd >= 0 && index < slots_.size() ? slots_[index].interest : 0;
+}
+
+void ReactorCore::forget(Selectable& selectable) {
+  const int fd = selectable.fileno();
+  if (fd < 0) return;
+  const auto index = static_cast<std::size_t>(fd);
+  if (index < slots_.size() && slots_[index].selectable == &selectable) setInterest(selectable, 0);
+  if (dispatching_) {
+    for (std::size_t i = batchPosition_ + 1; i < batch_.size(); ++i) {
+      if (batch_[i].fd == fd) batch_[i].fd = -1;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- lifetime
+
+void ReactorCore::adopt(std::shared_ptr<ReactorHandle> handle) {
+  if (handle->self_) return;
+  ReactorHandle* raw = handle.get();
+  raw->self_ = std::move(handle);
+  raw->previous_ = nullptr;
+  raw->next_ = handles_;
+  if (handles_) handles_->previous_ = raw;
+  handles_ = raw;
+}
+
+void ReactorCore::release(ReactorHandle& handle) {
+  if (!handle.self_) return;
+  if (handle.previous_) handle.previous_->next_ = handle.next_; else handles_ = handle.next_;
+  if (handle.next_) handle.next_->previous_ = handle.previous_;
+  handle.previous_ = handle.next_ = nullptr;
+  released_.push_back(std::move(handle.self_));
+}
+
+void ReactorCore::callSoon(std::function<void()> fn) { soon_.push_back(std::move(fn)); }
+
+void ReactorCore::runSoonCalls() {
+  // Calls made by these calls run in the same loop (bounded by what they schedule),
+  // so a close requested during a close still completes in this pass.
+  for (int rounds = 0; !soon_.empty() && rounds < 64; ++rounds) {
+    soonRunning_.swap(soon_);
+    for (auto& fn : soonRunning_) {
+      try {
+        fn();
+      } catch (...) {
+        logUnhandled("a deferred transport call", std::current_exception());
+      }
+    }
+    soonRunning_.clear();
+  }
+}
+
+// ---------------------------------------------------------------- the loop
+
+void ReactorCore::logUnhandled(const char* where, std::exception_ptr exception) {
+  Failure failure(std::move(exception));
+  log::error("Unhandled exception in {}: {}", where, failure.toString());
+}
+
+int ReactorCore::computeTimeoutMs(double timeoutSeconds) const {
+  if (stopping_ || !soon_.empty() || threadCalls_.pending() || (ownsSignals_ && signalPending())) return 0;
+  double wait = timeoutSeconds < 0 ? std::numeric_limits<double>::infinity() : timeoutSeconds;
+  if (auto next = timers_.nextTime()) wait = std::min(wait, std::max(0.0, *next - seconds()));
+  if (std::isinf(wait)) return -1;
+  // Round up: waking a little late is harmless, waking early would spin until the timer.
+  return static_cast<int>(std::min(std::ceil(wait * 1000.0), 24.0 * 3600 * 1000));
+}
+
+void ReactorCore::iterate(double timeoutSeconds) {
+  auto onError = [](const char* where) {
+    return [where](std::exception_ptr e) { logUnhandled(where, std::move(e)); };
+  };
+  threadCalls_.runQueued(onError("callFromThread"));
+  timers_.runDue(seconds(), onError("callLater"));
+  runSoonCalls();
+  checkSignal();
+
+  batch_.clear();
+  backend_->wait(computeTimeoutMs(timeoutSeconds), batch_);
+  dispatch();
+  runSoonCalls();
+  checkSignal();
+  released_.clear();  // the one place connections are destroyed: never inside a dispatch
+}
+
+void ReactorCore::dispatch() {
+  dispatching_ = true;
+  for (batchPosition_ = 0; batchPosition_ < batch_.size(); ++batchPosition_) {
+    const ReadyEvent event = batch_[batchPosition_];
+    if (event.fd < 0) continue;  // its descriptor was closed earlier in this batch
+    const auto index = static_cast<std::size_t>(event.fd);
+    if (index >= slots_.size()) continue;
+    Selectable* selectable = slots_[index].selectable;
+    if (selectable == nullptr) continue;
+    if ((event.events & kReadable) && (slots_[index].interest & kReadable)) dispatchOne(*selectable, true);
+    // The read handler may have closed the descriptor, or another took its number.
+    if (batch_[batchPosition_].fd < 0 || slots_[index].selectable != selectable) continue;
+    if ((event.events & kWritable) && (slots_[index].interest & kWritable)) dispatchOne(*selectable, false);
+  }
+  dispatching_ = false;
+}
+
+void ReactorCore::dispatchOne(Selectable& selectable, bool read) {
+  try {
+    if (read) selectable.doRead(); else selectable.doWrite();
+  } catch (...) {
+    auto failure = Failure::current();
+    logUnhandled(read ? "doRead" : "doWrite", failure.exception());
+    forget(selectable);
+    try {
+      selectable.connectionLost(failure);
+    } catch (...) {
+      logUnhandled("connectionLost", std::current_exception());
+    }
+  }
+}
+
+void ReactorCore::run(bool installSignalHandlers) {
+  if (running_) throw std::logic_error("torsion: Reactor::run called while the reactor is already running");
+  running_ = true;
+  stopping_ = false;
+  ownsSignals_ = installSignalHandlers && claimSignals(threadCalls_);
+  fireSystemEvent("startup");
+  while (!stopping_) iterate(-1);
+  fireSystemEvent("shutdown");
+  // Let what the shutdown triggers started (closes, thread calls) complete.
+  iterate(0);
+  if (ownsSignals_) releaseSignals();
+  ownsSignals_ = false;
+  running_ = false;
+  stopping_ = false;
+}
+
+void ReactorCore::stop() {
+  if (!running_ || stopping_) throw ReactorNotRunning();
+  stopping_ = true;
+}
+
+void ReactorCore::checkSignal() {
+  if (!ownsSignals_) return;
+  if (int signal = takePendingSignal()) {
+    log::info("Received {}, shutting down.", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    if (running_ && !stopping_) stopping_ = true;
+  }
+}
+
+// ---------------------------------------------------------------- threads and triggers
+
+void ReactorCore::callInThread(std::function<void()> fn) {
+  if (!threadPool_) threadPool_ = std::make_unique<ThreadPool>(maxPoolThreads_);
+  threadPool_->submit(std::move(fn));
+}
+
+void ReactorCore::suggestThreadPoolSize(std::size_t maxThreads) {
+  if (maxThreads == 0) throw std::invalid_argument("suggestThreadPoolSize: need at least one thread");
+  maxPoolThreads_ = maxThreads;
+  if (threadPool_) threadPool_->setMaxThreads(maxThreads);
+}
+
+Reactor::TriggerId ReactorCore::addTrigger(EventPhase phase, std::string_view eventType, std::function<void()> fn) {
+  triggers_.push_back({nextTriggerId_, phase, std::string(eventType), std::move(fn)});
+  return nextTriggerId_++;
+}
+
+void ReactorCore::removeTrigger(Reactor::TriggerId id) {
+  auto found = std::find_if(triggers_.begin(), triggers_.end(), [id](const Trigger& t) { return t.id == id; });
+  if (found == triggers_.end()) throw std::invalid_argument("removeSystemEventTrigger: no such pending trigger");
+  triggers_.erase(found);
+}
+
+void ReactorCore::fireSystemEvent(std::string_view eventType) {
+  for (EventPhase phase : {EventPhase::before, EventPhase::during, EventPhase::after}) {
+    // Take the phase's triggers out first: a trigger may add or remove others.
+    std::vector<Trigger> due;
+    auto split = std::stable_partition(triggers_.begin(), triggers_.end(), [&](const Trigger& t) {
+      return !(t.phase == phase && t.eventType == eventType);
+    });
+    std::move(split, triggers_.end(), std::back_inserter(due));
+    triggers_.erase(split, triggers_.end());
+    for (auto& trigger : due) {
+      try {
+        trigger.fn();
+      } catch (...) {
+        logUnhandled("a system event trigger", std::current_exception());
+      }
+    }
+  }
+}
+
+void ReactorCore::callWhenRunning(std::function<void()> fn) {
+  if (running_) {
+    fn();
+  } else {
+    addTrigger(EventPhase::during, "startup", std::move(fn));
+  }
+}
+
+}  // namespace torsion::detail

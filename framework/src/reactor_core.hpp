@@ -1,0 +1,141 @@
+// Internal. ReactorCore: the loop behind torsion::Reactor, and what transports use of it.
+#pragma once
+
+#include <torsion/failure.hpp>
+#include <torsion/reactor.hpp>
+#include <torsion/selectable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/backend.hpp"
+#include "thread_calls.hpp"
+#include "timer_queue.hpp"
+
+namespace torsion::detail {
+
+class ReactorCore;
+
+/// Something the reactor keeps alive while it is active (a connection, a listening port,
+/// a connector) and closes when the reactor is destroyed. Handles form an intrusive list,
+/// so keeping one costs two pointers and no allocation.
+class ReactorHandle {
+ public:
+  virtual ~ReactorHandle() = default;
+  /// The reactor is being destroyed: close now, telling user code as usual.
+  virtual void closeForShutdown() = 0;
+
+ private:
+  friend class ReactorCore;
+  std::shared_ptr<ReactorHandle> self_;  // set while adopted
+  ReactorHandle* previous_ = nullptr;
+  ReactorHandle* next_ = nullptr;
+};
+
+class ReactorCore {
+ public:
+  static constexpr std::size_t kReadBufferSize = 64 * 1024;
+
+  ReactorCore(Reactor& owner, std::string_view backendName);
+  ~ReactorCore();
+  ReactorCore(const ReactorCore&) = delete;
+  ReactorCore& operator=(const ReactorCore&) = delete;
+
+  Reactor& owner() noexcept { return owner_; }
+  const std::string& backendName() const noexcept { return backendName_; }
+
+  // ---- the loop ----
+  void run(bool installSignalHandlers);
+  void stop();
+  void iterate(double timeoutSeconds);
+  bool running() const noexcept { return running_ && !stopping_; }
+  double seconds() const;
+
+  // ---- descriptors ----
+  /// Sets what `selectable` is watched for; the backend hears only of real changes.
+  void setInterest(Selectable& selectable, std::uint8_t interest);
+  std::uint8_t interest(int fd) const noexcept;
+  /// Stops watching, and drops events already collected for this descriptor in the
+  /// current batch, so a reused descriptor number never gets its predecessor's event.
+  void forget(Selectable& selectable);
+
+  /// The one reusable read buffer (no allocation per read).
+  char* readBuffer() noexcept { return readBuffer_.get(); }
+
+  // ---- lifetime ----
+  /// Keeps `handle` alive until release.
+  void adopt(std::shared_ptr<ReactorHandle> handle);
+  /// Lets go of `handle` at the end of this pass, never during a dispatch.
+  void release(ReactorHandle& handle);
+  bool adopted(const ReactorHandle& handle) const noexcept { return handle.self_ != nullptr; }
+
+  /// Runs `fn` later in this same pass of the loop (after the current dispatch), or in
+  /// the next pass if called between passes. How transports avoid calling user code
+  /// back from inside a call user code made.
+  void callSoon(std::function<void()> fn);
+
+  // ---- timers, threads, triggers ----
+  TimerQueue& timers() noexcept { return timers_; }
+  ThreadCalls& threadCalls() noexcept { return threadCalls_; }
+  void callInThread(std::function<void()> fn);
+  void suggestThreadPoolSize(std::size_t maxThreads);
+
+  Reactor::TriggerId addTrigger(EventPhase phase, std::string_view eventType, std::function<void()> fn);
+  void removeTrigger(Reactor::TriggerId id);
+  void fireSystemEvent(std::string_view eventType);
+  void callWhenRunning(std::function<void()> fn);
+
+  /// Logs an exception that escaped user code in `where`.
+  static void logUnhandled(const char* where, std::exception_ptr exception);
+
+ private:
+  struct Slot {
+    Selectable* selectable = nullptr;
+    std::uint8_t interest = 0;
+  };
+  struct Trigger {
+    Reactor::TriggerId id;
+    EventPhase phase;
+    std::string eventType;
+    std::function<void()> fn;
+  };
+
+  void dispatch();
+  void dispatchOne(Selectable& selectable, bool read);
+  void runSoonCalls();
+  int computeTimeoutMs(double timeoutSeconds) const;
+  void closeAllHandles();
+  void checkSignal();
+
+  Reactor& owner_;
+  std::unique_ptr<Backend> backend_;
+  std::string backendName_;
+  std::vector<Slot> slots_;
+  std::vector<ReadyEvent> batch_;
+  std::size_t batchPosition_ = 0;
+  bool dispatching_ = false;
+  std::unique_ptr<char[]> readBuffer_;
+
+  ReactorHandle* handles_ = nullptr;  // head of the intrusive list
+  std::vector<std::shared_ptr<ReactorHandle>> released_;
+  std::vector<std::function<void()>> soon_;
+  std::vector<std::function<void()>> soonRunning_;
+
+  TimerQueue timers_;
+  ThreadCalls threadCalls_;
+  std::unique_ptr<class ThreadPool> threadPool_;
+  std::size_t maxPoolThreads_ = 10;
+
+  std::vector<Trigger> triggers_;
+  Reactor::TriggerId nextTriggerId_ = 1;
+
+  bool running_ = false;
+  bool stopping_ = false;
+  bool ownsSignals_ = false;
+};
+
+}  // namespace torsion::detail

@@ -1,0 +1,38 @@
+// Internal. Thin helpers over the BSD socket calls that the transports share.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <torsion/address.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace torsion::detail {
+
+/// A socket address big enough for IPv4, IPv6 and Unix paths, with its length.
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  const sockaddr* get() const noexcept { return reinterpret_cast<const sockaddr*>(&storage); }
+  sockaddr* get() noexcept { return reinterpret_cast<sockaddr*>(&storage); }
+  int family() const noexcept { return storage.ss_family; }
+};
+
+/// Parses a numeric IPv4 or IPv6 host (no name resolution). "" means 0.0.0.0.
+std::optional<SocketAddress> numericAddress(std::string_view host, std::uint16_t port);
+/// The public Address for a socket address.
+Address toAddress(const sockaddr* address, socklen_t length);
+/// strerror text for an errno value, thread-safe.
+std::string errorText(int error);
+/// A non-blocking, close-on-exec socket, or -1 with errno set.
+int openSocket(int family, int type);
+/// getsockname / getpeername as Address (family none on failure).
+Address localAddress(int fd);
+Address peerAddress(int fd);
+/// Sends without ever raising SIGPIPE; returns bytes sent or -1 with errno.
+long sendNoSignal(int fd, const void* data, std::size_t size);
+
+}  // namespace torsion::detail

@@ -1,0 +1,340 @@
+#include "tcp_connection.hpp"
+
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <torsion/errors.hpp>
+#include <torsion/log.hpp>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "protocol_access.hpp"
+
+namespace torsion::detail {
+
+TcpConnection::TcpConnection(ReactorCore& core, int fd, const Address& peer, bool isTcp)
+    : core_(core), fd_(fd), isTcp_(isTcp), peer_(peer) {}
+
+TcpConnection::~TcpConnection() {
+  if (fd_ >= 0) {
+    core_.forget(*this);
+    ::close(fd_);
+  }
+}
+
+bool TcpConnection::start(const std::shared_ptr<TcpConnection>& connection, std::shared_ptr<Protocol> protocol,
+                          std::shared_ptr<ConnectionObserver> observer) {
+  try {
+    connection->core_.setInterest(*connection, kReadable);
+  } catch (const std::exception& error) {
+    log::error("torsion: dropping connection from {}: {}", connection->peer_.toString(), error.what());
+    return false;  // the destructor closes the descriptor
+  }
+  connection->core_.adopt(connection);
+  connection->connected_ = true;
+  connection->protocol_ = std::move(protocol);
+  connection->observer_ = std::move(observer);
+  connection->halfCloseable_ = dynamic_cast<HalfCloseableProtocol*>(connection->protocol_.get());
+  connection->guarded("connectionMade", [&] { connection->protocol_->makeConnection(connection); });
+  return true;
+}
+
+template <class Hook>
+bool TcpConnection::guarded(const char* hook, Hook&& call) {
+  try {
+    call();
+    return true;
+  } catch (...) {
+    Failure failure = Failure::current();
+    log::error("Unhandled exception in protocol {} (connection to {}), dropping the connection: {}", hook,
+               peer_.toString(), failure.toString());
+    if (!closing_) {
+      closing_ = true;
+      queue_.clear();
+      core_.forget(*this);
+      auto self = shared_from_this();
+      core_.callSoon([self, failure] { self->connectionLostNow(failure); });
+    }
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+void TcpConnection::doRead() {
+  if (closing_) return;
+  char* buffer = core_.readBuffer();
+  ssize_t received;
+  do {
+    received = ::recv(fd_, buffer, ReactorCore::kReadBufferSize, 0);
+  } while (received < 0 && errno == EINTR);
+  if (received > 0) {
+    // Hold a reference: the protocol may drop the last one to us from inside.
+    auto self = shared_from_this();
+    guarded("dataReceived", [&] { protocol_->dataReceived(Bytes(buffer, static_cast<std::size_t>(received))); });
+    return;
+  }
+  if (received == 0) {
+    handleEndOfInput();
+    return;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+  connectionLostNow(Failure(ConnectionLost(errorText(errno))));
+}
+
+void TcpConnection::handleEndOfInput() {
+  if (halfCloseable_ == nullptr || writeClosed_) {
+    connectionLostNow(Failure(ConnectionDone()));
+    return;
+  }
+  readClosed_ = true;
+  updateInterest();
+  auto self = shared_from_this();
+  guarded("readConnectionLost", [&] { halfCloseable_->readConnectionLost(); });
+}
+
+void TcpConnection::pauseProducing() {
+  readPaused_ = true;
+  updateInterest();
+}
+
+void TcpConnection::resumeProducing() {
+  readPaused_ = false;
+  updateInterest();
+}
+
+// ---------------------------------------------------------------- writing
+
+void TcpConnection::write(Bytes data) {
+  if (!connected_ || disconnecting_ || closing_ || writeCloseRequested_ || data.empty()) return;
+  if (queue_.empty()) {
+    long sent = sendNoSignal(fd_, data.data(), data.size());
+    if (sent < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        connectionLostSoon(Failure(ConnectionLost(errorText(errno))));
+        return;
+      }
+      sent = 0;
+    }
+    data.remove_prefix(static_cast<std::size_t>(sent));
+    if (data.empty()) return;
+  }
+  queue_.append(data);
+  updateInterest();
+  checkHighWater();
+}
+
+void TcpConnection::writeSequence(std::span<const Bytes> data) {
+  if (!connected_ || disconnecting_ || closing_ || writeCloseRequested_) return;
+  // Queue everything, then one gathering flush: one system call for the whole sequence.
+  bool wasEmpty = queue_.empty();
+  for (Bytes piece : data) queue_.append(piece);
+  if (wasEmpty && !queue_.empty()) {
+    int error = 0;
+    if (!queue_.flush(fd_, error)) {
+      connectionLostSoon(Failure(ConnectionLost(errorText(error))));
+      return;
+    }
+  }
+  updateInterest();
+  checkHighWater();
+}
+
+void TcpConnection::doWrite() {
+  if (closing_) return;
+  int error = 0;
+  if (!queue_.flush(fd_, error)) {
+    connectionLostNow(Failure(ConnectionLost(errorText(error))));
+    return;
+  }
+  if (producer_ && producerPaused_ && queue_.size() <= lowWater_) {
+    producerPaused_ = false;
+    auto self = shared_from_this();
+    guarded("resumeProducing", [&] { producer_->resumeProducing(); });
+    if (closing_) return;
+  }
+  if (queue_.empty()) afterDrain();
+  if (!closing_) updateInterest();
+}
+
+void TcpConnection::afterDrain() {
+  if (producer_ && !streamingProducer_) {
+    auto self = shared_from_this();
+    guarded("resumeProducing", [&] { producer_->resumeProducing(); });
+    if (closing_ || !queue_.empty()) return;
+  }
+  if (disconnecting_) {
+    connectionLostNow(Failure(ConnectionDone()));
+    return;
+  }
+  if (writeCloseRequested_ && !writeClosed_) {
+    ::shutdown(fd_, SHUT_WR);
+    writeClosed_ = true;
+    if (readClosed_) {
+      connectionLostNow(Failure(ConnectionDone()));
+      return;
+    }
+    if (halfCloseable_) {
+      auto self = shared_from_this();
+      guarded("writeConnectionLost", [&] { halfCloseable_->writeConnectionLost(); });
+    }
+  }
+}
+
+void TcpConnection::checkHighWater() {
+  if (producer_ && streamingProducer_ && !producerPaused_ && queue_.size() > highWater_) {
+    producerPaused_ = true;
+    auto* push = static_cast<IPushProducer*>(producer_.get());
+    guarded("pauseProducing", [&] { push->pauseProducing(); });
+  }
+}
+
+void TcpConnection::setWriteWatermarks(std::size_t high, std::size_t low) {
+  if (low > high) throw std::invalid_argument("setWriteWatermarks: low water mark above high water mark");
+  highWater_ = high;
+  lowWater_ = low;
+}
+
+void TcpConnection::registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) {
+  if (producer_) throw std::logic_error("registerProducer: a producer is already registered");
+  if (streaming && dynamic_cast<IPushProducer*>(producer.get()) == nullptr) {
+    throw std::logic_error("registerProducer: a streaming producer must be an IPushProducer");
+  }
+  if (!connected_ || closing_) {
+    producer->stopProducing();  // as Twisted: a producer for a dead transport is stopped
+    return;
+  }
+  producer_ = std::move(producer);
+  streamingProducer_ = streaming;
+  producerPaused_ = false;
+  if (!streaming) {
+    // A pull producer is asked for its first chunk on the next pass, as the queue is empty.
+    auto self = shared_from_this();
+    core_.callSoon([self] {
+      if (self->producer_ && !self->streamingProducer_ && self->queue_.empty() && !self->closing_) {
+        self->guarded("resumeProducing", [&] { self->producer_->resumeProducing(); });
+      }
+    });
+  } else {
+    checkHighWater();
+  }
+}
+
+void TcpConnection::unregisterProducer() {
+  producer_.reset();
+  producerPaused_ = false;
+}
+
+// ---------------------------------------------------------------- closing
+
+void TcpConnection::loseConnection() {
+  if (!connected_ || disconnecting_ || closing_) return;
+  disconnecting_ = true;
+  readPaused_ = true;
+  if (queue_.empty()) {
+    auto self = shared_from_this();
+    core_.callSoon([self] {
+      if (!self->closing_) self->connectionLostNow(Failure(ConnectionDone()));
+    });
+  }
+  updateInterest();
+}
+
+void TcpConnection::loseWriteConnection() {
+  if (!connected_ || closing_ || writeCloseRequested_) return;
+  writeCloseRequested_ = true;
+  if (queue_.empty()) {
+    auto self = shared_from_this();
+    core_.callSoon([self] {
+      if (!self->closing_ && self->queue_.empty()) self->afterDrain();
+    });
+  }
+}
+
+void TcpConnection::abortConnection() {
+  if (!connected_ || closing_) return;
+  connectionLostSoon(Failure(ConnectionAborted()));
+}
+
+void TcpConnection::connectionLostSoon(Failure reason) {
+  if (closing_) return;
+  closing_ = true;
+  queue_.clear();
+  core_.forget(*this);
+  auto self = shared_from_this();
+  core_.callSoon([self, reason = std::move(reason)] { self->connectionLostNow(reason); });
+}
+
+void TcpConnection::connectionLostNow(const Failure& reason) {
+  if (fd_ < 0) return;
+  auto self = shared_from_this();  // keep us alive until the end of this function
+  closing_ = true;
+  core_.forget(*this);
+  ::close(fd_);
+  fd_ = -1;
+  connected_ = false;
+  disconnecting_ = false;
+  queue_.clear();
+  if (auto producer = std::move(producer_)) {
+    guarded("stopProducing", [&] { producer->stopProducing(); });
+  }
+  if (protocol_) {
+    ProtocolAccess::markDisconnected(*protocol_);
+    guarded("connectionLost", [&] { protocol_->connectionLost(reason); });
+  }
+  if (auto observer = std::move(observer_)) observer->connectionEnded(reason);
+  // Break the transport <-> protocol cycle; the protocol may keep us alive on its own.
+  protocol_.reset();
+  halfCloseable_ = nullptr;
+  core_.release(*this);
+}
+
+void TcpConnection::closeForShutdown() {
+  connectionLostNow(Failure(ConnectionLost("The reactor was destroyed while the connection was open.")));
+}
+
+void TcpConnection::updateInterest() {
+  if (fd_ < 0 || closing_) return;
+  std::uint8_t interest = 0;
+  if (connected_ && !readPaused_ && !readClosed_) interest |= kReadable;
+  if (!queue_.empty()) interest |= kWritable;
+  core_.setInterest(*this, interest);
+}
+
+// ---------------------------------------------------------------- TCP options
+
+void TcpConnection::requireTcp(const char* what) const {
+  if (!isTcp_) throw std::logic_error(std::string(what) + ": not a TCP transport");
+}
+
+void TcpConnection::setTcpNoDelay(bool enabled) {
+  requireTcp("setTcpNoDelay");
+  int value = enabled ? 1 : 0;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &value, sizeof value);
+}
+
+bool TcpConnection::getTcpNoDelay() const {
+  requireTcp("getTcpNoDelay");
+  int value = 0;
+  socklen_t length = sizeof value;
+  ::getsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &value, &length);
+  return value != 0;
+}
+
+void TcpConnection::setTcpKeepAlive(bool enabled) {
+  requireTcp("setTcpKeepAlive");
+  int value = enabled ? 1 : 0;
+  ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &value, sizeof value);
+}
+
+bool TcpConnection::getTcpKeepAlive() const {
+  requireTcp("getTcpKeepAlive");
+  int value = 0;
+  socklen_t length = sizeof value;
+  ::getsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &value, &length);
+  return value != 0;
+}
+
+}  // namespace torsion::detail

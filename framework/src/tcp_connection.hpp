@@ -1,0 +1,108 @@
+// Internal. TcpConnection: a connected stream socket; the Transport a Protocol writes to.
+// Also used for Unix stream sockets (same code, no TCP options).
+#pragma once
+
+#include <torsion/protocol.hpp>
+#include <torsion/selectable.hpp>
+#include <torsion/transport.hpp>
+
+#include <memory>
+
+#include "reactor_core.hpp"
+#include "socket_ops.hpp"
+#include "write_queue.hpp"
+
+namespace torsion::detail {
+
+/// Told when a client connection ends, so the connector can tell its factory.
+class ConnectionObserver {
+ public:
+  virtual ~ConnectionObserver() = default;
+  virtual void connectionEnded(const Failure& reason) = 0;
+};
+
+class TcpConnection final : public Transport,
+                            public Selectable,
+                            public ReactorHandle,
+                            public std::enable_shared_from_this<TcpConnection> {
+ public:
+  TcpConnection(ReactorCore& core, int fd, const Address& peer, bool isTcp);
+  ~TcpConnection() override;
+  TcpConnection(const TcpConnection&) = delete;
+  TcpConnection& operator=(const TcpConnection&) = delete;
+
+  /// Registers for reading, then attaches `protocol` (makeConnection). Returns false if
+  /// the backend refused the descriptor (the connection is then closed, no user code ran).
+  static bool start(const std::shared_ptr<TcpConnection>& connection, std::shared_ptr<Protocol> protocol,
+                    std::shared_ptr<ConnectionObserver> observer);
+
+  // Transport
+  void write(Bytes data) override;
+  void writeSequence(std::span<const Bytes> data) override;
+  void loseConnection() override;
+  void abortConnection() override;
+  void loseWriteConnection() override;
+  Address getPeer() const override { return peer_; }
+  Address getHost() const override { return localAddress(fd_); }
+  bool connected() const override { return connected_; }
+  bool disconnecting() const override { return disconnecting_; }
+  std::size_t writeBufferSize() const override { return queue_.size(); }
+  void setWriteWatermarks(std::size_t high, std::size_t low) override;
+  void registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) override;
+  void unregisterProducer() override;
+  void setTcpNoDelay(bool enabled) override;
+  bool getTcpNoDelay() const override;
+  void setTcpKeepAlive(bool enabled) override;
+  bool getTcpKeepAlive() const override;
+
+  // IPushProducer: pausing a transport stops reading from its socket.
+  void pauseProducing() override;
+  void resumeProducing() override;
+  void stopProducing() override { loseConnection(); }
+
+  // Selectable
+  int fileno() const override { return fd_; }
+  void doRead() override;
+  void doWrite() override;
+
+  // ReactorHandle
+  void closeForShutdown() override;
+
+ private:
+  void updateInterest();
+  /// Closes the socket and tells the protocol, now. Only called from the loop itself
+  /// (a dispatch or a callSoon), never from inside a call user code made.
+  void connectionLostNow(const Failure& reason);
+  /// Closes later in this pass: for errors met inside write() and friends.
+  void connectionLostSoon(Failure reason);
+  void handleEndOfInput();
+  void afterDrain();
+  void checkHighWater();
+  void requireTcp(const char* what) const;
+  /// Runs a protocol hook; an escaping exception is logged and drops this connection.
+  template <class Hook>
+  bool guarded(const char* hook, Hook&& call);
+
+  ReactorCore& core_;
+  int fd_;
+  bool isTcp_;
+  bool connected_ = false;
+  bool disconnecting_ = false;
+  bool readPaused_ = false;
+  bool readClosed_ = false;
+  bool writeCloseRequested_ = false;
+  bool writeClosed_ = false;
+  bool closing_ = false;  // a close is scheduled or done: no more I/O
+  bool streamingProducer_ = false;
+  bool producerPaused_ = false;
+  std::size_t highWater_ = 64 * 1024;
+  std::size_t lowWater_ = 16 * 1024;
+  Address peer_;
+  std::shared_ptr<Protocol> protocol_;
+  HalfCloseableProtocol* halfCloseable_ = nullptr;
+  std::shared_ptr<ConnectionObserver> observer_;
+  std::shared_ptr<IPullProducer> producer_;
+  WriteQueue queue_;
+};
+
+}  // namespace torsion::detail

@@ -1,0 +1,163 @@
+#include "tcp_port.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <torsion/errors.hpp>
+#include <torsion/log.hpp>
+
+#include <atomic>
+#include <cerrno>
+
+#include "socket_ops.hpp"
+#include "tcp_connection.hpp"
+
+namespace torsion::detail {
+
+namespace {
+
+// One descriptor held in reserve for the whole process: when accept fails with EMFILE,
+// it is closed to make room for one accept whose connection is then closed at once, so
+// the peer hears a clean refusal instead of hanging, and the listening socket stops
+// being readable for that connection (otherwise level-triggered readiness would spin).
+// Shared by every reactor in the process, hence atomic.
+std::atomic<int> reserveDescriptor{-1};
+
+void openReserve() {
+  if (reserveDescriptor.load() >= 0) return;
+  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int expected = -1;
+  if (fd >= 0 && !reserveDescriptor.compare_exchange_strong(expected, fd)) ::close(fd);
+}
+
+}  // namespace
+
+int listenStreamSocket(const std::string& interface, std::uint16_t port, int backlog) {
+  auto address = numericAddress(interface, port);
+  if (!address) throw CannotListenError(interface, port, "not a numeric IPv4 or IPv6 address");
+  int fd = openSocket(address->family(), SOCK_STREAM);
+  if (fd < 0) throw CannotListenError(interface, port, errorText(errno));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (address->family() == AF_INET6) {
+    int zero = 0;  // "::" accepts IPv4 too, where the system allows dual-stack sockets
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  }
+  if (::bind(fd, address->get(), address->length) < 0 || ::listen(fd, backlog) < 0) {
+    int error = errno;
+    ::close(fd);
+    throw CannotListenError(interface, port, errorText(error));
+  }
+  return fd;
+}
+
+std::shared_ptr<StreamPort> StreamPort::start(ReactorCore& core, int fd, std::shared_ptr<Factory> factory, bool isTcp,
+                                              std::string unixPath) {
+  auto port = std::make_shared<StreamPort>(core, fd, std::move(factory), isTcp, std::move(unixPath));
+  core.setInterest(*port, kReadable);  // may throw (select limit): the destructor closes
+  openReserve();
+  core.adopt(port);
+  port->factory_->doStart();
+  return port;
+}
+
+StreamPort::StreamPort(ReactorCore& core, int fd, std::shared_ptr<Factory> factory, bool isTcp, std::string unixPath)
+    : core_(core), fd_(fd), factory_(std::move(factory)), isTcp_(isTcp), unixPath_(std::move(unixPath)) {
+  host_ = localAddress(fd_);
+}
+
+StreamPort::~StreamPort() {
+  if (fd_ >= 0) {
+    core_.forget(*this);
+    ::close(fd_);
+  }
+}
+
+void StreamPort::stopListening() {
+  if (fd_ < 0) return;
+  if (resumeAccepting_.active()) resumeAccepting_.cancel();
+  core_.forget(*this);
+  ::close(fd_);
+  fd_ = -1;
+  if (!unixPath_.empty()) ::unlink(unixPath_.c_str());
+  factory_->doStop();
+  core_.release(*this);
+}
+
+void StreamPort::doRead() {
+  for (int i = 0; i < kAcceptsPerEvent && fd_ >= 0; ++i) {
+    SocketAddress peer;
+    peer.length = sizeof peer.storage;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    int fd = ::accept4(fd_, peer.get(), &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    int fd = ::accept(fd_, peer.get(), &peer.length);
+    if (fd >= 0) {
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+#endif
+    if (fd >= 0) {
+      acceptOne(fd, peer.get(), peer.length);
+      continue;
+    }
+    switch (errno) {
+      case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+      case EWOULDBLOCK:
+#endif
+        return;
+      case EINTR:
+      case ECONNABORTED:
+      case EPROTO:
+      case EPERM:
+        continue;
+      case EMFILE:
+      case ENFILE:
+      case ENOBUFS:
+      case ENOMEM:
+        survivePerProcessLimit();
+        return;
+      default:
+        log::error("torsion: accept() on {} failed: {}", host_.toString(), errorText(errno));
+        return;
+    }
+  }
+}
+
+void StreamPort::acceptOne(int fd, const sockaddr* address, socklen_t length) {
+  Address peer = isTcp_ ? toAddress(address, length) : Address{Address::Family::unixSocket, unixPath_, 0};
+  std::shared_ptr<Protocol> protocol;
+  try {
+    protocol = factory_->buildProtocol(peer);
+  } catch (...) {
+    ReactorCore::logUnhandled("buildProtocol", std::current_exception());
+  }
+  if (!protocol) {
+    ::close(fd);  // refused by the factory
+    return;
+  }
+  auto connection = std::make_shared<TcpConnection>(core_, fd, peer, isTcp_);
+  TcpConnection::start(connection, std::move(protocol), nullptr);
+}
+
+void StreamPort::survivePerProcessLimit() {
+  const int error = errno;
+  log::warn("torsion: accept() on {} failed: {}; dropping one pending connection and pausing accepts for {} s",
+            host_.toString(), errorText(error), kDescriptorExhaustionPause);
+  if (int reserve = reserveDescriptor.exchange(-1); reserve >= 0) {
+    ::close(reserve);
+    int fd = ::accept(fd_, nullptr, nullptr);
+    if (fd >= 0) ::close(fd);
+    openReserve();
+  }
+  // Stop watching the socket for a moment: with no descriptor to spare, a readable
+  // listening socket would otherwise wake the loop again at once, forever.
+  core_.setInterest(*this, 0);
+  resumeAccepting_ = core_.timers().schedule(kDescriptorExhaustionPause, [this] {
+    if (fd_ >= 0) core_.setInterest(*this, kReadable);
+  });
+}
+
+}  // namespace torsion::detail
