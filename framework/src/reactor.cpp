@@ -7,6 +7,8 @@
 #include "reactor_core.hpp"
 #include "tcp_connector.hpp"
 #include "tcp_port.hpp"
+#include "udp_port.hpp"
+#include "unix_socket.hpp"
 
 namespace torsion {
 
@@ -91,6 +93,33 @@ std::shared_ptr<Connector> Reactor::connectTCP(std::string_view host, std::uint1
                                                           std::move(bindAddress), std::string());
   connector->connect();
   return connector;
+}
+
+std::shared_ptr<ListeningPort> Reactor::listenUNIX(std::string_view path, std::shared_ptr<Factory> factory,
+                                                   int backlog) {
+  if (!factory) throw std::invalid_argument("listenUNIX: factory is null");
+  std::string file(path);
+  int fd = detail::listenUnixSocket(file, backlog);
+  try {
+    return detail::StreamPort::start(*core_, fd, std::move(factory), false, file);
+  } catch (const BackendLimitError& error) {
+    throw CannotListenError(file, 0, error.what());
+  }
+}
+
+std::shared_ptr<Connector> Reactor::connectUNIX(std::string_view path, std::shared_ptr<ClientFactory> factory,
+                                                double timeout) {
+  if (!factory) throw std::invalid_argument("connectUNIX: factory is null");
+  auto connector = std::make_shared<detail::TcpConnector>(*core_, std::string(), 0, std::move(factory), timeout,
+                                                          std::nullopt, std::string(path));
+  connector->connect();
+  return connector;
+}
+
+std::shared_ptr<DatagramTransport> Reactor::listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
+                                                      std::string_view interface, std::size_t maxPacketSize) {
+  if (!protocol) throw std::invalid_argument("listenUDP: protocol is null");
+  return detail::DatagramPort::open(*core_, port, std::move(protocol), std::string(interface), maxPacketSize);
 }
 
 }  // namespace torsion

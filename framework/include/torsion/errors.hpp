@@ -98,6 +98,12 @@ class CannotListenError : public Error {
   std::uint16_t port_;
 };
 
+/// A datagram was larger than the socket can send in one piece (EMSGSIZE).
+class MessageLengthError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A backend was asked for by name that this build does not have. The message lists
 /// the backends that are available.
 class UnsupportedBackendError : public Error {

@@ -5,6 +5,7 @@
 #include <torsion/factory.hpp>
 #include <torsion/selectable.hpp>
 #include <torsion/transport.hpp>
+#include <torsion/udp.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -169,6 +170,27 @@ class Reactor : public IReactorTime {
   std::shared_ptr<Connector> connectTCP(std::string_view host, std::uint16_t port,
                                         std::shared_ptr<ClientFactory> factory, double timeout = 30,
                                         std::optional<Address> bindAddress = std::nullopt);
+
+  /// Listens on a Unix domain stream socket at `path`. A stale socket file (one that
+  /// nobody accepts on) is replaced; the file is removed by stopListening.
+  /// @throws CannotListenError if the path is in use by a live server, too long, or
+  /// cannot be bound.
+  std::shared_ptr<ListeningPort> listenUNIX(std::string_view path, std::shared_ptr<Factory> factory,
+                                            int backlog = 50);
+
+  /// Connects to the Unix domain stream socket at `path`; the factory is told as for
+  /// connectTCP.
+  std::shared_ptr<Connector> connectUNIX(std::string_view path, std::shared_ptr<ClientFactory> factory,
+                                         double timeout = 30);
+
+  /// Opens a UDP socket on `port` (0: the system picks) and hands its datagrams to
+  /// `protocol`, whose startProtocol runs at once.
+  /// @param interface numeric address to bind: "" for all IPv4, "::" for all IPv6.
+  /// @param maxPacketSize the largest datagram delivered whole (at most 65536); longer
+  /// ones are truncated by the system.
+  /// @throws CannotListenError naming the address and the reason.
+  std::shared_ptr<DatagramTransport> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
+                                               std::string_view interface = {}, std::size_t maxPacketSize = 8192);
 
   /// The core of the reactor; for torsion's own transports, not for users.
   detail::ReactorCore& core() noexcept { return *core_; }

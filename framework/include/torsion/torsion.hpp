@@ -13,3 +13,4 @@
 #include <torsion/reactor.hpp>
 #include <torsion/selectable.hpp>
 #include <torsion/transport.hpp>
+#include <torsion/udp.hpp>

@@ -1,0 +1,175 @@
+#include "udp_port.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <torsion/errors.hpp>
+#include <torsion/log.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <stdexcept>
+
+namespace torsion {
+
+DatagramTransport& DatagramProtocol::transport() const {
+  if (!transport_) throw std::logic_error("DatagramProtocol::transport() called before the port was opened");
+  return *transport_;
+}
+
+void DatagramProtocol::makeConnection(std::shared_ptr<DatagramTransport> transport) {
+  transport_ = std::move(transport);
+  startProtocol();
+}
+
+}  // namespace torsion
+
+namespace torsion::detail {
+
+std::shared_ptr<DatagramPort> DatagramPort::open(ReactorCore& core, std::uint16_t port,
+                                                 std::shared_ptr<DatagramProtocol> protocol,
+                                                 const std::string& interface, std::size_t maxPacketSize) {
+  auto address = numericAddress(interface, port);
+  if (!address) throw CannotListenError(interface, port, "not a numeric IPv4 or IPv6 address");
+  int fd = openSocket(address->family(), SOCK_DGRAM);
+  if (fd < 0) throw CannotListenError(interface, port, errorText(errno));
+  if (address->family() == AF_INET6) {
+    int zero = 0;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  }
+  if (::bind(fd, address->get(), address->length) < 0) {
+    int error = errno;
+    ::close(fd);
+    throw CannotListenError(interface, port, errorText(error));
+  }
+  auto result = std::make_shared<DatagramPort>(core, fd, std::move(protocol), maxPacketSize);
+  try {
+    core.setInterest(*result, kReadable);
+  } catch (const std::exception& error) {
+    throw CannotListenError(interface, port, error.what());
+  }
+  core.adopt(result);
+  try {
+    result->protocol_->makeConnection(result);
+  } catch (...) {
+    ReactorCore::logUnhandled("startProtocol", std::current_exception());
+  }
+  return result;
+}
+
+DatagramPort::DatagramPort(ReactorCore& core, int fd, std::shared_ptr<DatagramProtocol> protocol,
+                           std::size_t maxPacketSize)
+    : core_(core),
+      fd_(fd),
+      protocol_(std::move(protocol)),
+      maxPacketSize_(std::clamp<std::size_t>(maxPacketSize, 1, ReactorCore::kReadBufferSize)),
+      host_(localAddress(fd)) {}
+
+DatagramPort::~DatagramPort() {
+  if (fd_ >= 0) {
+    core_.forget(*this);
+    ::close(fd_);
+  }
+}
+
+void DatagramPort::doRead() {
+  char* buffer = core_.readBuffer();
+  for (int i = 0; i < kReadsPerEvent && fd_ >= 0; ++i) {
+    SocketAddress from;
+    from.length = sizeof from.storage;
+    ssize_t received = ::recvfrom(fd_, buffer, maxPacketSize_, 0, from.get(), &from.length);
+    if (received < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == ECONNREFUSED) {
+        if (connectedTo_) {
+          try {
+            protocol_->connectionRefused();
+          } catch (...) {
+            ReactorCore::logUnhandled("connectionRefused", std::current_exception());
+          }
+        }
+        continue;
+      }
+      log::warn("torsion: UDP recvfrom on {} failed: {}", host_.toString(), errorText(errno));
+      return;
+    }
+    // An exception from one datagram's handler is logged; the port keeps serving others.
+    try {
+      protocol_->datagramReceived(Bytes(buffer, static_cast<std::size_t>(received)),
+                                  connectedTo_ ? connectedAddress_ : toAddress(from.get(), from.length));
+    } catch (...) {
+      ReactorCore::logUnhandled("datagramReceived", std::current_exception());
+    }
+  }
+}
+
+void DatagramPort::write(Bytes data, const Address& to) {
+  if (connectedTo_) {
+    if (to != connectedAddress_) throw std::logic_error("DatagramTransport::write: connected to another address");
+    send(data, nullptr);
+    return;
+  }
+  auto address = numericAddress(to.host, to.port);
+  if (!address) throw std::invalid_argument("DatagramTransport::write: '" + to.host + "' is not a numeric address");
+  send(data, &*address);
+}
+
+void DatagramPort::write(Bytes data) {
+  if (!connectedTo_) throw std::logic_error("DatagramTransport::write without an address: not connected");
+  send(data, nullptr);
+}
+
+void DatagramPort::send(Bytes data, const SocketAddress* to) {
+  if (fd_ < 0) return;
+  for (;;) {
+#if defined(MSG_NOSIGNAL)
+    constexpr int flags = MSG_NOSIGNAL;
+#else
+    constexpr int flags = 0;
+#endif
+    ssize_t sent = to ? ::sendto(fd_, data.data(), data.size(), flags, to->get(), to->length)
+                      : ::send(fd_, data.data(), data.size(), flags);
+    if (sent >= 0) return;
+    switch (errno) {
+      case EINTR: continue;
+      case EMSGSIZE: throw MessageLengthError("datagram of " + std::to_string(data.size()) + " bytes is too long");
+      case ECONNREFUSED:
+        if (connectedTo_) {
+          auto self = shared_from_this();
+          core_.callSoon([self] {
+            if (self->fd_ >= 0) self->protocol_->connectionRefused();
+          });
+        }
+        return;
+      default:  // EAGAIN, ENOBUFS: the datagram is dropped, as UDP allows
+        log::debug("torsion: UDP datagram dropped on {}: {}", host_.toString(), errorText(errno));
+        return;
+    }
+  }
+}
+
+void DatagramPort::connect(const Address& address) {
+  auto target = numericAddress(address.host, address.port);
+  if (!target) throw std::invalid_argument("DatagramTransport::connect: '" + address.host + "' is not numeric");
+  if (::connect(fd_, target->get(), target->length) < 0) {
+    throw std::invalid_argument("DatagramTransport::connect to " + address.toString() + ": " + errorText(errno));
+  }
+  connectedTo_ = *target;
+  connectedAddress_ = toAddress(target->get(), target->length);
+}
+
+void DatagramPort::stopListening() {
+  if (fd_ < 0) return;
+  core_.forget(*this);
+  ::close(fd_);
+  fd_ = -1;
+  try {
+    protocol_->stopProtocol();
+  } catch (...) {
+    ReactorCore::logUnhandled("stopProtocol", std::current_exception());
+  }
+  core_.release(*this);
+}
+
+}  // namespace torsion::detail

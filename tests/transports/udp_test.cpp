@@ -1,0 +1,143 @@
+// UDP: datagrams both ways, connected mode and connectionRefused, IPv6, errors.
+#include <gtest/gtest.h>
+#include <torsion/errors.hpp>
+#include <torsion/reactor.hpp>
+#include <torsion/udp.hpp>
+
+#include <string>
+#include <vector>
+
+#include "loop_helpers.hpp"
+
+namespace {
+
+using transports_test::iterateUntil;
+
+class Recorder : public torsion::DatagramProtocol {
+ public:
+  void startProtocol() override { started = true; }
+  void stopProtocol() override { stopped = true; }
+  void datagramReceived(torsion::Bytes data, const torsion::Address& from) override {
+    received.emplace_back(data);
+    senders.push_back(from);
+    if (echo) transport().write(data, from);
+  }
+  void connectionRefused() override { ++refused; }
+
+  bool echo = false;
+  bool started = false;
+  bool stopped = false;
+  int refused = 0;
+  std::vector<std::string> received;
+  std::vector<torsion::Address> senders;
+};
+
+class UdpTest : public testing::TestWithParam<std::string> {
+ protected:
+  torsion::Reactor reactor{GetParam()};
+};
+
+TEST_P(UdpTest, DatagramsAreEchoedWithTheirBoundariesAndSender) {
+  auto server = std::make_shared<Recorder>();
+  server->echo = true;
+  auto client = std::make_shared<Recorder>();
+  auto serverPort = reactor.listenUDP(0, server, "127.0.0.1");
+  auto clientPort = reactor.listenUDP(0, client, "127.0.0.1");
+  EXPECT_TRUE(server->started);
+  ASSERT_NE(serverPort->getHost().port, 0);
+
+  const std::vector<std::string> messages = {"one", std::string(1000, 'x'), "three"};
+  for (const auto& message : messages) clientPort->write(message, serverPort->getHost());
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return client->received.size() == messages.size(); }));
+  EXPECT_EQ(client->received, messages);  // each datagram whole: UDP keeps boundaries
+  EXPECT_EQ(server->senders.front(), clientPort->getHost());
+  EXPECT_EQ(client->senders.front(), serverPort->getHost());
+
+  serverPort->stopListening();
+  EXPECT_TRUE(server->stopped);
+  EXPECT_FALSE(serverPort->listening());
+  serverPort->stopListening();  // a second stop does nothing
+}
+
+TEST_P(UdpTest, ConnectedModeReportsARefusedPeer) {
+  // Find a port nobody listens on: open one, note it, close it.
+  auto probe = std::make_shared<Recorder>();
+  auto probePort = reactor.listenUDP(0, probe, "127.0.0.1");
+  torsion::Address closed = probePort->getHost();
+  probePort->stopListening();
+
+  auto client = std::make_shared<Recorder>();
+  auto clientPort = reactor.listenUDP(0, client, "127.0.0.1");
+  clientPort->connect(closed);
+  ASSERT_TRUE(iterateUntil(reactor, [&] {
+    clientPort->write("anyone there?");
+    reactor.iterate(0.02);
+    return client->refused > 0;
+  }));
+  EXPECT_THROW(clientPort->write("x", torsion::Address{torsion::Address::Family::ipv4, "127.0.0.1", 1}),
+               std::logic_error);
+}
+
+TEST_P(UdpTest, WriteWithoutAddressNeedsConnectedMode) {
+  auto client = std::make_shared<Recorder>();
+  auto port = reactor.listenUDP(0, client, "127.0.0.1");
+  EXPECT_THROW(port->write("x"), std::logic_error);
+  EXPECT_THROW(port->write("x", torsion::Address{torsion::Address::Family::ipv4, "not-numeric", 9}),
+               std::invalid_argument);
+}
+
+TEST_P(UdpTest, OversizedDatagramIsAClearError) {
+  auto client = std::make_shared<Recorder>();
+  auto port = reactor.listenUDP(0, client, "127.0.0.1");
+  std::string huge(70000, 'x');
+  EXPECT_THROW(port->write(huge, port->getHost()), torsion::MessageLengthError);
+}
+
+TEST_P(UdpTest, PortInUseIsCannotListenError) {
+  auto first = reactor.listenUDP(0, std::make_shared<Recorder>(), "127.0.0.1");
+  try {
+    reactor.listenUDP(first->getHost().port, std::make_shared<Recorder>(), "127.0.0.1");
+    FAIL() << "expected CannotListenError";
+  } catch (const torsion::CannotListenError& error) {
+    EXPECT_NE(std::string(error.what()).find("127.0.0.1:" + std::to_string(first->getHost().port)), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST_P(UdpTest, Ipv6Loopback) {
+  auto server = std::make_shared<Recorder>();
+  server->echo = true;
+  std::shared_ptr<torsion::DatagramTransport> serverPort;
+  try {
+    serverPort = reactor.listenUDP(0, server, "::1");
+  } catch (const torsion::CannotListenError& error) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << error.what();
+  }
+  auto client = std::make_shared<Recorder>();
+  auto clientPort = reactor.listenUDP(0, client, "::1");
+  clientPort->write("over six", serverPort->getHost());
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return !client->received.empty(); }));
+  EXPECT_EQ(client->received.front(), "over six");
+  EXPECT_EQ(client->senders.front().family, torsion::Address::Family::ipv6);
+}
+
+TEST_P(UdpTest, ExceptionInDatagramReceivedKeepsThePortServing) {
+  struct Thrower : Recorder {
+    void datagramReceived(torsion::Bytes data, const torsion::Address& from) override {
+      Recorder::datagramReceived(data, from);
+      if (received.size() == 1) throw std::runtime_error("first datagram handler fails");
+    }
+  };
+  auto server = std::make_shared<Thrower>();
+  auto serverPort = reactor.listenUDP(0, server, "127.0.0.1");
+  auto clientPort = reactor.listenUDP(0, std::make_shared<Recorder>(), "127.0.0.1");
+  clientPort->write("a", serverPort->getHost());
+  clientPort->write("b", serverPort->getHost());
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return server->received.size() == 2; }));
+  EXPECT_TRUE(serverPort->listening());
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryBackend, UdpTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
+                         transports_test::backendName);
+
+}  // namespace
