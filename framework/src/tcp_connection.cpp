@@ -85,7 +85,7 @@ void TcpConnection::doRead() {
 }
 
 void TcpConnection::handleEndOfInput() {
-  if (halfCloseable_ == nullptr || writeClosed_) {
+  if (halfCloseable_ == nullptr) {
     connectionLostNow(Failure(ConnectionDone()));
     return;
   }
@@ -93,6 +93,9 @@ void TcpConnection::handleEndOfInput() {
   updateInterest();
   auto self = shared_from_this();
   guarded("readConnectionLost", [&] { halfCloseable_->readConnectionLost(); });
+  // A half-closeable protocol hears of each direction closing, as in Twisted; once both
+  // are closed the connection is done.
+  if (writeClosed_ && !closing_) connectionLostNow(Failure(ConnectionDone()));
 }
 
 void TcpConnection::pauseProducing() {
@@ -119,7 +122,11 @@ void TcpConnection::write(Bytes data) {
       sent = 0;
     }
     data.remove_prefix(static_cast<std::size_t>(sent));
-    if (data.empty()) return;
+    if (data.empty()) {
+      // The queue never filled, so doWrite will not run: ask a pull producer directly.
+      if (producer_ && !streamingProducer_) schedulePull();
+      return;
+    }
   }
   queue_.append(data);
   updateInterest();
@@ -172,13 +179,14 @@ void TcpConnection::afterDrain() {
   if (writeCloseRequested_ && !writeClosed_) {
     ::shutdown(fd_, SHUT_WR);
     writeClosed_ = true;
-    if (readClosed_) {
-      connectionLostNow(Failure(ConnectionDone()));
-      return;
-    }
     if (halfCloseable_) {
       auto self = shared_from_this();
       guarded("writeConnectionLost", [&] { halfCloseable_->writeConnectionLost(); });
+      if (closing_) return;
+    }
+    if (readClosed_) {
+      connectionLostNow(Failure(ConnectionDone()));
+      return;
     }
   }
 }
@@ -210,16 +218,22 @@ void TcpConnection::registerProducer(std::shared_ptr<IPullProducer> producer, bo
   streamingProducer_ = streaming;
   producerPaused_ = false;
   if (!streaming) {
-    // A pull producer is asked for its first chunk on the next pass, as the queue is empty.
-    auto self = shared_from_this();
-    core_.callSoon([self] {
-      if (self->producer_ && !self->streamingProducer_ && self->queue_.empty() && !self->closing_) {
-        self->guarded("resumeProducing", [&] { self->producer_->resumeProducing(); });
-      }
-    });
+    schedulePull();  // the queue is empty: ask for the first chunk
   } else {
     checkHighWater();
   }
+}
+
+void TcpConnection::schedulePull() {
+  if (pullScheduled_) return;
+  pullScheduled_ = true;
+  auto self = shared_from_this();
+  core_.callSoon([self] {
+    self->pullScheduled_ = false;
+    if (self->producer_ && !self->streamingProducer_ && self->queue_.empty() && !self->closing_) {
+      self->guarded("resumeProducing", [&] { self->producer_->resumeProducing(); });
+    }
+  });
 }
 
 void TcpConnection::unregisterProducer() {

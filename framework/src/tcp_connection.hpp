@@ -78,6 +78,8 @@ class TcpConnection final : public Transport,
   void handleEndOfInput();
   void afterDrain();
   void checkHighWater();
+  /// Asks a pull producer for its next chunk later in this pass (never from inside write).
+  void schedulePull();
   void requireTcp(const char* what) const;
   /// Runs a protocol hook; an escaping exception is logged and drops this connection.
   template <class Hook>
@@ -95,6 +97,7 @@ class TcpConnection final : public Transport,
   bool closing_ = false;  // a close is scheduled or done: no more I/O
   bool streamingProducer_ = false;
   bool producerPaused_ = false;
+  bool pullScheduled_ = false;
   std::size_t highWater_ = 64 * 1024;
   std::size_t lowWater_ = 16 * 1024;
   Address peer_;
