@@ -1,0 +1,143 @@
+// Public. Endpoints: where to listen or connect, as a value or a string (Twisted's
+// twisted.internet.endpoints).
+#pragma once
+
+#include <torsion/deferred.hpp>
+#include <torsion/factory.hpp>
+#include <torsion/protocol.hpp>
+#include <torsion/transport.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace torsion {
+
+class Reactor;
+
+/// Something a server can listen on (Twisted's IStreamServerEndpoint).
+class IStreamServerEndpoint {
+ public:
+  virtual ~IStreamServerEndpoint() = default;
+  /// Starts listening with `factory`.
+  /// @return a Deferred that fires with the listening port, or fails with
+  /// CannotListenError.
+  virtual Deferred<std::shared_ptr<ListeningPort>> listen(std::shared_ptr<Factory> factory) = 0;
+};
+
+/// Something a client can connect to (Twisted's IStreamClientEndpoint).
+class IStreamClientEndpoint {
+ public:
+  virtual ~IStreamClientEndpoint() = default;
+  /// Connects, building the protocol with `factory` (a plain Factory is enough).
+  /// @return a Deferred that fires with the connected protocol (after its
+  /// connectionMade), or fails with the reason the connection could not be made
+  /// (ConnectionRefusedError, TimeoutError, DNSLookupError, ...). Cancelling it while
+  /// connecting stops the attempt with ConnectingCancelledError.
+  virtual Deferred<std::shared_ptr<Protocol>> connect(std::shared_ptr<Factory> factory) = 0;
+};
+
+/// Listens on a TCP port (IPv4 or IPv6 by the interface's form).
+class TCPServerEndpoint : public IStreamServerEndpoint {
+ public:
+  /// @param reactor the reactor to listen on; must outlive the endpoint.
+  /// @param port the port (0: the system picks).
+  /// @param backlog the listen() backlog.
+  /// @param interface numeric address to bind ("" for all IPv4).
+  TCPServerEndpoint(Reactor& reactor, std::uint16_t port, int backlog = 50, std::string interface = {});
+  Deferred<std::shared_ptr<ListeningPort>> listen(std::shared_ptr<Factory> factory) override;
+
+ private:
+  Reactor& reactor_;
+  std::uint16_t port_;
+  int backlog_;
+  std::string interface_;
+};
+
+/// Connects over TCP to a host (numeric or a name, resolved off the loop) and port.
+class TCPClientEndpoint : public IStreamClientEndpoint {
+ public:
+  /// @param reactor the reactor to connect with; must outlive the endpoint.
+  /// @param host the host name or numeric address.
+  /// @param port the port.
+  /// @param timeout seconds before the attempt fails with TimeoutError.
+  /// @param bindAddress local address to bind first, if any.
+  TCPClientEndpoint(Reactor& reactor, std::string host, std::uint16_t port, double timeout = 30,
+                    std::optional<Address> bindAddress = std::nullopt);
+  Deferred<std::shared_ptr<Protocol>> connect(std::shared_ptr<Factory> factory) override;
+
+ private:
+  Reactor& reactor_;
+  std::string host_;
+  std::uint16_t port_;
+  double timeout_;
+  std::optional<Address> bindAddress_;
+};
+
+/// Listens on a Unix domain stream socket.
+class UNIXServerEndpoint : public IStreamServerEndpoint {
+ public:
+  /// @param reactor the reactor to listen on; must outlive the endpoint.
+  /// @param path the socket file's path.
+  /// @param backlog the listen() backlog.
+  UNIXServerEndpoint(Reactor& reactor, std::string path, int backlog = 50);
+  Deferred<std::shared_ptr<ListeningPort>> listen(std::shared_ptr<Factory> factory) override;
+
+ private:
+  Reactor& reactor_;
+  std::string path_;
+  int backlog_;
+};
+
+/// Connects to a Unix domain stream socket.
+class UNIXClientEndpoint : public IStreamClientEndpoint {
+ public:
+  /// @param reactor the reactor to connect with; must outlive the endpoint.
+  /// @param path the socket file's path.
+  /// @param timeout seconds before the attempt fails with TimeoutError.
+  UNIXClientEndpoint(Reactor& reactor, std::string path, double timeout = 30);
+  Deferred<std::shared_ptr<Protocol>> connect(std::shared_ptr<Factory> factory) override;
+
+ private:
+  Reactor& reactor_;
+  std::string path_;
+  double timeout_;
+};
+
+/// Makes a server endpoint from a Twisted-style description:
+/// "tcp:8080", "tcp:port=8080:interface=127.0.0.1:backlog=100", "tcp:0:interface=\:\:1"
+/// (a backslash escapes a colon inside a value), "unix:/run/app.sock:backlog=10".
+/// @throws std::invalid_argument naming the bad part (unknown type, unknown parameter,
+/// missing port, a port that is not a number in 0..65535, ...).
+///
+/// @code
+/// auto endpoint = torsion::serverFromString(reactor, "tcp:8080:interface=127.0.0.1");
+/// endpoint->listen(torsion::Factory::forProtocol<Echo>());
+/// @endcode
+std::shared_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::string_view description);
+
+/// Makes a client endpoint from a Twisted-style description:
+/// "tcp:host=localhost:port=8080:timeout=5", "tcp:127.0.0.1:8080",
+/// "tcp:host=example.org:port=80:bindAddress=127.0.0.1", "unix:path=/run/app.sock:timeout=2".
+/// @throws std::invalid_argument naming the bad part.
+std::shared_ptr<IStreamClientEndpoint> clientFromString(Reactor& reactor, std::string_view description);
+
+/// Connects `endpoint` with an already-made protocol (Twisted's connectProtocol).
+/// @return a Deferred that fires with `protocol` once it is connected.
+///
+/// @code
+/// auto client = std::make_shared<MyClient>();
+/// torsion::connectProtocol(*torsion::clientFromString(reactor, "tcp:127.0.0.1:8080"), client)
+///     .addCallback([](const std::shared_ptr<MyClient>& p) { p->sendHello(); });
+/// @endcode
+template <class P>
+Deferred<std::shared_ptr<P>> connectProtocol(IStreamClientEndpoint& endpoint, std::shared_ptr<P> protocol) {
+  static_assert(std::is_base_of_v<Protocol, P>, "connectProtocol: P must derive from torsion::Protocol");
+  auto factory = std::make_shared<Factory>();
+  factory->protocol = [protocol] { return std::static_pointer_cast<Protocol>(protocol); };
+  return endpoint.connect(factory).addCallback([protocol](const std::shared_ptr<Protocol>&) { return protocol; });
+}
+
+}  // namespace torsion
