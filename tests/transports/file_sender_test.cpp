@@ -1,0 +1,106 @@
+// FileSender streams a file through a real connection with back-pressure.
+#include <gtest/gtest.h>
+#include <torsion/protocols/file_sender.hpp>
+#include <torsion/reactor.hpp>
+
+#include <random>
+#include <sstream>
+
+#include "loop_helpers.hpp"
+
+namespace {
+
+using transports_test::iterateUntil;
+
+std::string randomBytes(std::size_t size) {
+  std::mt19937 generator(1234);
+  std::string bytes(size, '\0');
+  for (auto& byte : bytes) byte = static_cast<char>(generator());
+  return bytes;
+}
+
+struct Transfer {
+  std::string content;
+  std::uint64_t reportedSent = 0;
+  std::string failure;
+  bool finished = false;
+};
+
+class Sending : public torsion::Protocol {
+ public:
+  explicit Sending(Transfer* transfer) : transfer_(transfer) {}
+  void connectionMade() override {
+    sender_ = std::make_shared<torsion::protocols::FileSender>();
+    sender_->beginFileTransfer(std::make_shared<std::istringstream>(transfer_->content), transport())
+        .addCallback([this](std::uint64_t sent) {
+          transfer_->reportedSent = sent;
+          transfer_->finished = true;
+          transport().loseConnection();
+        })
+        .addErrback([this](const torsion::Failure& f) {
+          transfer_->failure = f.getErrorMessage();
+          transfer_->finished = true;
+        });
+  }
+  void dataReceived(torsion::Bytes) override {}
+
+ private:
+  Transfer* transfer_;
+  std::shared_ptr<torsion::protocols::FileSender> sender_;
+};
+
+class Receiving : public torsion::Protocol {
+ public:
+  Receiving(std::string* into, bool* closed) : into_(into), closed_(closed) {}
+  void dataReceived(torsion::Bytes data) override { into_->append(data); }
+  void connectionLost(const torsion::Failure&) override { *closed_ = true; }
+
+ private:
+  std::string* into_;
+  bool* closed_;
+};
+
+class FileSenderTest : public testing::TestWithParam<std::string> {
+ protected:
+  torsion::Reactor reactor{GetParam()};
+};
+
+TEST_P(FileSenderTest, StreamsAWholeFileByteExact) {
+  Transfer transfer;
+  transfer.content = randomBytes(3 * 1024 * 1024 + 123);
+  auto serverFactory = std::make_shared<torsion::Factory>();
+  serverFactory->protocol = [&] { return std::make_shared<Sending>(&transfer); };
+  auto port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+
+  std::string received;
+  bool closed = false;
+  auto clientFactory = std::make_shared<torsion::ClientFactory>();
+  clientFactory->protocol = [&] { return std::make_shared<Receiving>(&received, &closed); };
+  reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory);
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return closed; }, 30));
+  EXPECT_TRUE(transfer.failure.empty()) << transfer.failure;
+  EXPECT_EQ(transfer.reportedSent, transfer.content.size());
+  EXPECT_EQ(received.size(), transfer.content.size());
+  EXPECT_TRUE(received == transfer.content);
+}
+
+TEST_P(FileSenderTest, LostConnectionFailsTheTransfer) {
+  Transfer transfer;
+  transfer.content.assign(32 * 1024 * 1024, 'x');  // far more than the socket buffers hold
+  auto serverFactory = std::make_shared<torsion::Factory>();
+  serverFactory->protocol = [&] { return std::make_shared<Sending>(&transfer); };
+  auto port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+
+  // A client that hangs up after the first bytes.
+  struct HangUp : torsion::Protocol {
+    void dataReceived(torsion::Bytes) override { transport().abortConnection(); }
+  };
+  reactor.connectTCP("127.0.0.1", port->getHost().port, torsion::ClientFactory::forProtocol<HangUp>());
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return transfer.finished; }, 30));
+  EXPECT_NE(transfer.failure.find("stop producing"), std::string::npos) << transfer.failure;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryBackend, FileSenderTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
+                         transports_test::backendName);
+
+}  // namespace
