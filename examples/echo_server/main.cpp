@@ -42,9 +42,13 @@ int main(int argc, char** argv) {
     auto factory = noDelay ? torsion::Factory::forProtocol<NoDelayEcho>()
                            : torsion::Factory::forProtocol<torsion::protocols::Echo>();
     auto listening = reactor.listenTCP(port, factory, 1024, interface);
-    auto host = listening->getHost();
-    std::printf("listening on %s (%s backend)\n", host.toString().c_str(), reactor.backendName().c_str());
-    std::fflush(stdout);
+    // Announce from inside run(), once SIGINT/SIGTERM handlers are in place, so a script
+    // that stops the server right after reading this line gets a clean shutdown.
+    reactor.callWhenRunning([&] {
+      std::printf("listening on %s (%s backend)\n", listening->getHost().toString().c_str(),
+                  reactor.backendName().c_str());
+      std::fflush(stdout);
+    });
     reactor.run();
   } catch (const std::exception& error) {
     std::cerr << "echo_server: " << error.what() << "\n";

@@ -105,9 +105,11 @@ int main(int argc, char** argv) {
     torsion::Reactor reactor(backend);
     if (mode == "server") {
       auto udp = reactor.listenUDP(port, std::make_shared<UdpEchoServer>(), host);
-      std::printf("listening on %s (udp, %s backend)\n", udp->getHost().toString().c_str(),
-                  reactor.backendName().c_str());
-      std::fflush(stdout);
+      reactor.callWhenRunning([&] {  // once the signal handlers are in place
+        std::printf("listening on %s (udp, %s backend)\n", udp->getHost().toString().c_str(),
+                    reactor.backendName().c_str());
+        std::fflush(stdout);
+      });
       reactor.run();
       return 0;
     }

@@ -50,13 +50,7 @@ bool TcpConnection::guarded(const char* hook, Hook&& call) {
     Failure failure = Failure::current();
     log::error("Unhandled exception in protocol {} (connection to {}), dropping the connection: {}", hook,
                peer_.toString(), failure.toString());
-    if (!closing_) {
-      closing_ = true;
-      queue_.clear();
-      core_.forget(*this);
-      auto self = shared_from_this();
-      core_.callSoon([self, failure] { self->connectionLostNow(failure); });
-    }
+    connectionLostSoon(failure);
     return false;
   }
 }
@@ -104,6 +98,7 @@ void TcpConnection::pauseProducing() {
 }
 
 void TcpConnection::resumeProducing() {
+  if (disconnecting_) return;  // as Twisted: a connection that is closing never reads again
   readPaused_ = false;
   updateInterest();
 }
@@ -275,6 +270,7 @@ void TcpConnection::abortConnection() {
 void TcpConnection::connectionLostSoon(Failure reason) {
   if (closing_) return;
   closing_ = true;
+  disconnecting_ = true;  // receivers stop delivering the rest of the current read
   queue_.clear();
   core_.forget(*this);
   auto self = shared_from_this();
