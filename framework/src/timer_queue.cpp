@@ -27,6 +27,7 @@ DelayedCall TimerQueue::schedule(double delay, std::function<void()> fn) {
   heap_.push_back(nullptr);
   place(heap_.size() - 1, entry);
   siftUp(heap_.size() - 1);
+  if (onSoonest_ && entry->heapIndex == 0) onSoonest_();
   return DelayedCall(std::move(entry));
 }
 
@@ -42,6 +43,7 @@ void TimerQueue::reschedule(TimerEntry& entry, double time) {
   entry.sequence = nextSequence_++;
   siftUp(entry.heapIndex);
   siftDown(entry.heapIndex);
+  if (onSoonest_ && entry.heapIndex == 0) onSoonest_();
 }
 
 std::optional<double> TimerQueue::nextTime() const {

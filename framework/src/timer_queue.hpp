@@ -52,6 +52,10 @@ class TimerQueue {
   std::size_t size() const noexcept { return heap_.size(); }
   std::vector<DelayedCall> pending() const;
 
+  /// Calls `fn` whenever schedule or reschedule makes an entry the soonest, so a loop
+  /// driven from outside (Asio's attached mode) can move its wake-up earlier.
+  void onSoonestChanged(std::function<void()> fn) { onSoonest_ = std::move(fn); }
+
  private:
   bool earlier(std::size_t a, std::size_t b) const;
   void place(std::size_t index, std::shared_ptr<TimerEntry> entry);
@@ -62,6 +66,7 @@ class TimerQueue {
   std::function<double()> now_;
   std::vector<std::shared_ptr<TimerEntry>> heap_;
   std::uint64_t nextSequence_ = 0;
+  std::function<void()> onSoonest_;
 };
 
 }  // namespace torsion::detail

@@ -1,0 +1,14 @@
+// Public. The testing helpers, like Twisted's proto_helpers and task.Clock, in one include.
+#pragma once
+
+/// @file
+/// Test doubles for protocols, factories and timed code, so that they are tested
+/// without sockets or sleeping:
+/// - torsion::testing::StringTransport: a Transport that records writes and plays the peer;
+/// - torsion::testing::MemoryReactor: records listenTCP and connectTCP, and plays the
+///   network through its ports and connectors;
+/// - torsion::testing::Clock: an IReactorTime whose time the test advances.
+
+#include <torsion/testing/clock.hpp>
+#include <torsion/testing/memory_reactor.hpp>
+#include <torsion/testing/string_transport.hpp>

@@ -1,0 +1,217 @@
+#include <torsion/errors.hpp>
+#include <torsion/testing/memory_reactor.hpp>
+
+#include <algorithm>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace torsion::testing {
+
+namespace {
+Address addressOf(std::string_view host, std::uint16_t port) {
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  return Address{ipv6 ? Address::Family::ipv6 : Address::Family::ipv4, std::string(host), port};
+}
+
+const char* stateName(Connector::State state) {
+  switch (state) {
+    case Connector::State::disconnected: return "disconnected";
+    case Connector::State::connecting: return "connecting";
+    case Connector::State::connected: return "connected";
+  }
+  return "?";
+}
+}  // namespace
+
+// ---------------------------------------------------------------- MemoryListeningPort
+
+MemoryListeningPort::MemoryListeningPort(Address host, std::shared_ptr<Factory> factory)
+    : host_(std::move(host)), factory_(std::move(factory)) {
+  factory_->doStart();
+}
+
+void MemoryListeningPort::stopListening() {
+  if (!listening_) return;
+  listening_ = false;
+  factory_->doStop();
+}
+
+AcceptedConnection MemoryListeningPort::accept(Address peer) {
+  if (!listening_) throw std::logic_error("MemoryListeningPort::accept: the port no longer listens");
+  std::shared_ptr<Protocol> protocol = factory_->buildProtocol(peer);
+  if (!protocol) return {};
+  auto transport = std::make_shared<StringTransport>(host_, std::move(peer));
+  transport->makeConnection(*protocol);
+  return {std::move(protocol), std::move(transport)};
+}
+
+// ---------------------------------------------------------------- MemoryConnector
+
+MemoryConnector::MemoryConnector(Address destination, std::shared_ptr<ClientFactory> factory)
+    : destination_(std::move(destination)), factory_(std::move(factory)) {}
+
+void MemoryConnector::requireState(State state, const char* what) const {
+  if (state_ != state) {
+    throw std::logic_error(std::string("MemoryConnector::") + what + ": the connector is " + stateName(state_) +
+                           ", not " + stateName(state));
+  }
+}
+
+void MemoryConnector::startAttempt() {
+  state_ = State::connecting;
+  // As a real connector: the factory is started for the first attempt and stopped
+  // once an attempt ends with nobody connecting again.
+  if (!factoryStarted_) {
+    factoryStarted_ = true;
+    factory_->doStart();
+  }
+  factory_->startedConnecting(*this);
+}
+
+void MemoryConnector::endAttempt() {
+  if (state_ == State::disconnected && factoryStarted_) {
+    factoryStarted_ = false;
+    factory_->doStop();
+  }
+}
+
+void MemoryConnector::connect() {
+  requireState(State::disconnected, "connect");
+  ++connectCalls_;
+  startAttempt();
+}
+
+void MemoryConnector::stopConnecting() {
+  requireState(State::connecting, "stopConnecting");
+  stoppedConnecting_ = true;
+  state_ = State::disconnected;
+  factory_->clientConnectionFailed(*this, Failure(ConnectingCancelledError()));
+  endAttempt();
+}
+
+void MemoryConnector::disconnect() {
+  ++disconnectCalls_;
+  if (state_ == State::connecting) {
+    stopConnecting();
+  } else if (state_ == State::connected) {
+    transport_->loseConnection();
+  }
+}
+
+std::shared_ptr<Transport> MemoryConnector::transport() const {
+  return state_ == State::connected ? transport_ : nullptr;
+}
+
+std::shared_ptr<StringTransport> MemoryConnector::completeConnection() {
+  requireState(State::connecting, "completeConnection");
+  std::shared_ptr<Protocol> protocol = factory_->buildProtocol(destination_);
+  if (!protocol) {
+    failConnection(Failure(ConnectError("The factory built no protocol for the connection.")));
+    return nullptr;
+  }
+  state_ = State::connected;
+  protocol_ = std::move(protocol);
+  transport_ = std::make_shared<StringTransport>(Address{Address::Family::ipv4, "10.0.0.1", 12345}, destination_);
+  transport_->makeConnection(*protocol_);
+  return transport_;
+}
+
+void MemoryConnector::failConnection(const Failure& reason) {
+  requireState(State::connecting, "failConnection");
+  state_ = State::disconnected;
+  factory_->clientConnectionFailed(*this, reason);
+  endAttempt();
+}
+
+void MemoryConnector::dropConnection(const Failure& reason) {
+  requireState(State::connected, "dropConnection");
+  state_ = State::disconnected;
+  auto transport = std::move(transport_);
+  auto protocol = std::move(protocol_);  // alive until connectionLost has returned
+  transport->reportConnectionLost(reason);
+  factory_->clientConnectionLost(*this, reason);
+  endAttempt();
+}
+
+// ---------------------------------------------------------------- MemoryReactor
+
+std::shared_ptr<ListeningPort> MemoryReactor::listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory,
+                                                        int backlog, std::string_view interface) {
+  auto listening =
+      std::make_shared<MemoryListeningPort>(addressOf(interface.empty() ? "0.0.0.0" : interface, port), factory);
+  tcpServers.push_back({port, std::move(factory), backlog, std::string(interface), listening});
+  return listening;
+}
+
+std::shared_ptr<Connector> MemoryReactor::connectTCP(std::string_view host, std::uint16_t port,
+                                                     std::shared_ptr<ClientFactory> factory, double timeout,
+                                                     std::optional<Address> bindAddress) {
+  tcpClients.push_back({std::string(host), port, factory, timeout, bindAddress});
+  auto connector = std::make_shared<MemoryConnector>(addressOf(host, port), std::move(factory));
+  connectors.push_back(connector);
+  connector->startAttempt();
+  return connector;
+}
+
+void MemoryReactor::run() {
+  if (running_) throw std::logic_error("MemoryReactor::run: already running");
+  running_ = true;
+  hasRun = true;
+  fireSystemEvent("startup");
+  auto hooks = std::move(whenRunning_);
+  whenRunning_.clear();
+  for (auto& hook : hooks) hook();
+  if (running_) stop();
+}
+
+void MemoryReactor::stop() {
+  if (!running_) throw ReactorNotRunning();
+  running_ = false;
+  hasStopped = true;
+  fireSystemEvent("shutdown");
+}
+
+void MemoryReactor::callWhenRunning(std::function<void()> fn) {
+  if (running_) {
+    fn();
+  } else {
+    whenRunning_.push_back(std::move(fn));
+  }
+}
+
+Reactor::TriggerId MemoryReactor::addSystemEventTrigger(EventPhase phase, std::string_view eventType,
+                                                        std::function<void()> fn) {
+  const Reactor::TriggerId id = nextTrigger_++;
+  triggers.push_back({id, phase, std::string(eventType), std::move(fn)});
+  return id;
+}
+
+void MemoryReactor::removeSystemEventTrigger(Reactor::TriggerId id) {
+  auto found = std::find_if(triggers.begin(), triggers.end(), [id](const Trigger& t) { return t.id == id; });
+  if (found == triggers.end()) throw std::invalid_argument("removeSystemEventTrigger: no such trigger is pending");
+  triggers.erase(found);
+}
+
+void MemoryReactor::fireSystemEvent(std::string_view eventType) {
+  for (EventPhase phase : {EventPhase::before, EventPhase::during, EventPhase::after}) {
+    std::vector<Trigger> due;
+    auto keep = std::stable_partition(triggers.begin(), triggers.end(), [&](const Trigger& t) {
+      return !(t.phase == phase && t.eventType == eventType);
+    });
+    std::move(keep, triggers.end(), std::back_inserter(due));
+    triggers.erase(keep, triggers.end());
+    for (auto& trigger : due) trigger.fn();
+  }
+}
+
+void MemoryReactor::add(std::vector<Selectable*>& set, Selectable& selectable) {
+  if (std::find(set.begin(), set.end(), &selectable) == set.end()) set.push_back(&selectable);
+}
+
+void MemoryReactor::remove(std::vector<Selectable*>& set, Selectable& selectable) {
+  set.erase(std::remove(set.begin(), set.end(), &selectable), set.end());
+}
+
+}  // namespace torsion::testing
