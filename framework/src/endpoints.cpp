@@ -12,7 +12,7 @@ namespace {
 // What a client endpoint's connect() shares between its factory and its canceller.
 struct PendingConnect {
   Deferred<std::shared_ptr<Protocol>> result;
-  std::shared_ptr<Connector> connector;
+  std::weak_ptr<Connector> connector;  // weak: the connector owns the factory that owns us
   bool settled = false;
 };
 
@@ -57,9 +57,10 @@ Deferred<std::shared_ptr<Protocol>> connectWith(Reactor& reactor, std::shared_pt
   std::weak_ptr<PendingConnect> weak = pending;
   pending->result = Deferred<std::shared_ptr<Protocol>>([weak](Deferred<std::shared_ptr<Protocol>>&) {
     auto state = weak.lock();
-    if (state && !state->settled && state->connector &&
-        state->connector->state() == Connector::State::connecting) {
-      state->connector->stopConnecting();  // fails the Deferred with ConnectingCancelledError
+    if (!state || state->settled) return;
+    auto connector = state->connector.lock();
+    if (connector && connector->state() == Connector::State::connecting) {
+      connector->stopConnecting();  // fails the Deferred with ConnectingCancelledError
     }
   });
   auto wrapper = std::make_shared<EndpointClientFactory>(reactor, std::move(factory), pending);

@@ -164,12 +164,15 @@ void DatagramPort::stopListening() {
   core_.forget(*this);
   ::close(fd_);
   fd_ = -1;
+  core_.release(*this);  // we live on in the release list until the end of the pass
   try {
     protocol_->stopProtocol();
   } catch (...) {
     ReactorCore::logUnhandled("stopProtocol", std::current_exception());
   }
-  core_.release(*this);
+  // The protocol holds its transport (us): let go of it to break the cycle, later in the
+  // pass, since stopListening may be running inside one of the protocol's own methods.
+  core_.callSoon([protocol = std::move(protocol_)] {});
 }
 
 }  // namespace torsion::detail

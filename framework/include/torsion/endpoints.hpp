@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace torsion {
 
@@ -136,7 +137,11 @@ template <class P>
 Deferred<std::shared_ptr<P>> connectProtocol(IStreamClientEndpoint& endpoint, std::shared_ptr<P> protocol) {
   static_assert(std::is_base_of_v<Protocol, P>, "connectProtocol: P must derive from torsion::Protocol");
   auto factory = std::make_shared<Factory>();
-  factory->protocol = [protocol] { return std::static_pointer_cast<Protocol>(protocol); };
+  // Hand the protocol out once and forget it: the protocol's `factory` points back here,
+  // and a factory that kept the protocol would keep both alive forever.
+  factory->protocol = [slot = std::make_shared<std::shared_ptr<Protocol>>(protocol)] {
+    return std::exchange(*slot, nullptr);
+  };
   return endpoint.connect(factory).addCallback([protocol](const std::shared_ptr<Protocol>&) { return protocol; });
 }
 
