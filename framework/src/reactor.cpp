@@ -14,6 +14,9 @@ namespace torsion {
 
 Reactor::Reactor(std::string_view backend) : core_(std::make_unique<detail::ReactorCore>(*this, backend)) {}
 
+Reactor::Reactor(std::unique_ptr<detail::Backend> backend)
+    : core_(std::make_unique<detail::ReactorCore>(*this, std::move(backend))) {}
+
 Reactor::~Reactor() = default;
 
 std::vector<std::string> Reactor::availableBackends() { return detail::availableBackendNames(); }

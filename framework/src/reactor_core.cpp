@@ -15,12 +15,16 @@
 namespace torsion::detail {
 
 ReactorCore::ReactorCore(Reactor& owner, std::string_view backendName)
+    : ReactorCore(owner, makeBackend(backendName)) {}
+
+ReactorCore::ReactorCore(Reactor& owner, std::unique_ptr<Backend> backend)
     : owner_(owner),
-      backend_(makeBackend(backendName)),
+      backend_(std::move(backend)),
       backendName_(backend_->name()),
       readBuffer_(new char[kReadBufferSize]),
       timers_([this] { return seconds(); }) {
   batch_.reserve(256);
+  backend_->bind(*this);
   setInterest(threadCalls_, kReadable);
 }
 
@@ -119,7 +123,10 @@ void ReactorCore::release(ReactorHandle& handle) {
   released_.push_back(std::move(handle.self_));
 }
 
-void ReactorCore::callSoon(std::function<void()> fn) { soon_.push_back(std::move(fn)); }
+void ReactorCore::callSoon(std::function<void()> fn) {
+  soon_.push_back(std::move(fn));
+  if (soon_.size() == 1) backend_->wakeUp();  // a driven backend may be between passes
+}
 
 void ReactorCore::runSoonCalls() {
   // Calls made by these calls run in the same loop (bounded by what they schedule),
@@ -204,11 +211,20 @@ void ReactorCore::dispatchOne(Selectable& selectable, bool read) {
 
 void ReactorCore::run(bool installSignalHandlers) {
   if (running_) throw std::logic_error("torsion: Reactor::run called while the reactor is already running");
+  if (backend_->runLoop(installSignalHandlers)) return;  // an outside loop runs the passes
+  startRunning(installSignalHandlers);
+  while (!stopping_) iterate(-1);
+  finishRunning();
+}
+
+void ReactorCore::startRunning(bool installSignalHandlers) {
   running_ = true;
   stopping_ = false;
   ownsSignals_ = installSignalHandlers && claimSignals(threadCalls_);
   fireSystemEvent("startup");
-  while (!stopping_) iterate(-1);
+}
+
+void ReactorCore::finishRunning() {
   fireSystemEvent("shutdown");
   // Let what the shutdown triggers started (closes, thread calls) complete.
   iterate(0);
@@ -221,6 +237,7 @@ void ReactorCore::run(bool installSignalHandlers) {
 void ReactorCore::stop() {
   if (!running_ || stopping_) throw ReactorNotRunning();
   stopping_ = true;
+  backend_->wakeUp();
 }
 
 void ReactorCore::checkSignal() {

@@ -41,6 +41,7 @@ class ReactorCore {
   static constexpr std::size_t kReadBufferSize = 64 * 1024;
 
   ReactorCore(Reactor& owner, std::string_view backendName);
+  ReactorCore(Reactor& owner, std::unique_ptr<Backend> backend);
   ~ReactorCore();
   ReactorCore(const ReactorCore&) = delete;
   ReactorCore& operator=(const ReactorCore&) = delete;
@@ -54,6 +55,15 @@ class ReactorCore {
   void iterate(double timeoutSeconds);
   bool running() const noexcept { return running_ && !stopping_; }
   double seconds() const;
+
+  // ---- for a backend that an outside loop drives (see Backend::bind) ----
+  /// run() without its loop: fires "startup"; the backend then runs passes (iterate(0)).
+  void startRunning(bool installSignalHandlers);
+  /// The end of run(): fires "shutdown", runs the last pass, and is no longer running.
+  void finishRunning();
+  bool stopRequested() const noexcept { return stopping_; }
+  /// When the next pass is due: 0 now, -1 never (nothing but I/O can need one).
+  int passTimeoutMs() const { return computeTimeoutMs(-1); }
 
   // ---- descriptors ----
   /// Sets what `selectable` is watched for; the backend hears only of real changes.

@@ -11,13 +11,16 @@ namespace torsion::detail {
 
 namespace {
 constexpr std::size_t kMaxIovecs = 64;
-constexpr std::size_t kMaxSpareChunks = 4;
+// Recycled chunks kept per connection: 128 KiB, enough for a queue at the default high
+// water mark (64 KiB) plus one write of up to 64 KiB, so a back-pressured connection
+// reuses its chunks instead of allocating once a cycle.
+constexpr std::size_t kMaxSpareChunks = 8;
 }  // namespace
 
 void WriteQueue::append(Bytes data) {
   while (!data.empty()) {
     if (chunks_.empty() || chunks_.back().length == chunks_.back().capacity) {
-      chunks_.push_back(takeChunk(data.size()));
+      chunks_.push_back(takeChunk());
     }
     Chunk& tail = chunks_.back();
     std::size_t take = std::min(data.size(), tail.capacity - tail.length);
@@ -82,15 +85,16 @@ void WriteQueue::clear() noexcept {
   size_ = 0;
 }
 
-WriteQueue::Chunk WriteQueue::takeChunk(std::size_t atLeast) {
+WriteQueue::Chunk WriteQueue::takeChunk() {
   if (!spare_.empty()) {  // a large write fills several recycled chunks
     Chunk chunk = std::move(spare_.back());
     spare_.pop_back();
     return chunk;
   }
-  // Large writes get one chunk of their own size rather than many small ones.
+  // Always the one size, even for a large write, so that every chunk can be recycled: a
+  // chunk sized to one write would be freed after it drained, an allocation per write.
   Chunk chunk;
-  chunk.capacity = std::max(kChunkSize, atLeast);
+  chunk.capacity = kChunkSize;
   chunk.data.reset(new char[chunk.capacity]);
   return chunk;
 }

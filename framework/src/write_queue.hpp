@@ -38,7 +38,7 @@ class WriteQueue {
     std::size_t capacity = 0;
     std::size_t length = 0;
   };
-  Chunk takeChunk(std::size_t atLeast);
+  Chunk takeChunk();
   void recycle(Chunk chunk);
 
   std::vector<Chunk> chunks_;

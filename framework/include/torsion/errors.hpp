@@ -1,9 +1,14 @@
 // Public. The exception types torsion reports, named after twisted.internet.error.
 #pragma once
 
+#include <torsion/failure.hpp>
+
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace torsion {
 
@@ -155,6 +160,60 @@ class CancelledError : public Error {
  public:
   /// @param message details.
   explicit CancelledError(const std::string& message = "Deferred was cancelled.") : Error(message) {}
+};
+
+/// The first failure among the Deferreds of a DeferredList made with fireOnOneErrback,
+/// or of gatherResults: which one failed (its index in the list) and how.
+class FirstError : public Error {
+ public:
+  /// @param subFailure the failure of the Deferred that failed first.
+  /// @param index its position in the list.
+  FirstError(Failure subFailure, std::size_t index)
+      : Error("FirstError[#" + std::to_string(index) + ", " + subFailure.toString() + "]"),
+        subFailure_(std::move(subFailure)),
+        index_(index) {}
+  /// The failure of the Deferred that failed first.
+  const Failure& subFailure() const noexcept { return subFailure_; }
+  /// Its position in the list.
+  std::size_t index() const noexcept { return index_; }
+
+ private:
+  Failure subFailure_;
+  std::size_t index_;
+};
+
+/// Several operations all failed, such as every Deferred given to race(): carries each
+/// failure, in the order of the inputs.
+class FailureGroup : public Error {
+ public:
+  /// @param failures every failure, in input order.
+  explicit FailureGroup(std::vector<Failure> failures)
+      : Error(describe(failures)), failures_(std::move(failures)) {}
+  /// Every failure, in input order.
+  const std::vector<Failure>& failures() const noexcept { return failures_; }
+
+ private:
+  static std::string describe(const std::vector<Failure>& failures) {
+    std::string text = std::to_string(failures.size()) + (failures.size() == 1 ? " failure" : " failures");
+    for (std::size_t i = 0; i < failures.size(); ++i) text += (i == 0 ? ": " : "; ") + failures[i].toString();
+    return text;
+  }
+  std::vector<Failure> failures_;
+};
+
+/// DeferredQueue::put on a queue that already holds its maximum number of items.
+class QueueOverflow : public Error {
+ public:
+  /// @param message details.
+  explicit QueueOverflow(const std::string& message = "DeferredQueue is full.") : Error(message) {}
+};
+
+/// DeferredQueue::get when its maximum number of waiting getters is already reached.
+class QueueUnderflow : public Error {
+ public:
+  /// @param message details.
+  explicit QueueUnderflow(const std::string& message = "Too many waiting getters on DeferredQueue.")
+      : Error(message) {}
 };
 
 }  // namespace torsion

@@ -19,6 +19,7 @@
 namespace torsion {
 
 namespace detail {
+class Backend;
 class ReactorCore;
 }
 
@@ -27,7 +28,8 @@ class ReactorCore;
 enum class EventPhase { before, during, after };
 
 /// The event loop: waits on many descriptors through one readiness backend (select,
-/// poll, epoll or kqueue), runs timers, and hands bytes to protocols.
+/// poll, epoll, kqueue or an Asio io_context), runs timers, and hands bytes to protocols.
+/// To run one on an io_context of your own, see attachToIoContext (asio_reactor.hpp).
 ///
 /// There is no global reactor: a Reactor is a plain object, and several may live in
 /// one process, each driven by one thread. Only callFromThread may be called from
@@ -44,7 +46,7 @@ class Reactor : public IReactorTime {
   /// Identifies a trigger added with addSystemEventTrigger.
   using TriggerId = std::uint64_t;
 
-  /// Creates a reactor on the named backend: "select", "poll", "epoll", "kqueue". An
+  /// Creates a reactor on the named backend: "select", "poll", "epoll", "kqueue", "asio". An
   /// empty name means the TORSION_REACTOR environment variable if set, else
   /// defaultBackend().
   /// @throws UnsupportedBackendError if the backend is not built here; the message
@@ -194,6 +196,11 @@ class Reactor : public IReactorTime {
 
   /// The core of the reactor; for torsion's own transports, not for users.
   detail::ReactorCore& core() noexcept { return *core_; }
+
+ protected:
+  /// Creates a reactor on a backend torsion made itself; how attachToIoContext builds
+  /// a reactor on a user's io_context. Not for users, who cannot make a backend.
+  explicit Reactor(std::unique_ptr<detail::Backend> backend);
 
  private:
   std::unique_ptr<detail::ReactorCore> core_;

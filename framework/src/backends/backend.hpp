@@ -10,6 +10,8 @@
 
 namespace torsion::detail {
 
+class ReactorCore;
+
 /// Interest and readiness bits.
 enum : std::uint8_t { kReadable = 1, kWritable = 2 };
 
@@ -34,12 +36,26 @@ class Backend {
   /// Waits up to timeoutMs (negative: forever) and appends ready descriptors to `out`
   /// (which the caller cleared). EINTR returns with nothing ready.
   virtual void wait(int timeoutMs, std::vector<ReadyEvent>& out) = 0;
+
+  // A backend that an outside loop drives (Asio on a user's io_context) runs the
+  // reactor's passes itself and needs these; the others keep the defaults.
+  /// Called once by the reactor that owns this backend, before its first add.
+  virtual void bind(ReactorCore& core) { (void)core; }
+  /// Reactor::run: runs the outside loop, which runs the passes, until the reactor
+  /// stops, and returns true; false (the default) lets the reactor run its own loop.
+  virtual bool runLoop(bool installSignalHandlers) {
+    (void)installSignalHandlers;
+    return false;
+  }
+  /// Work appeared that needs a pass (a stop, a soon call, an earlier timer).
+  virtual void wakeUp() {}
 };
 
 std::unique_ptr<Backend> makeSelectBackend();
 std::unique_ptr<Backend> makePollBackend();
 std::unique_ptr<Backend> makeEpollBackend();
 std::unique_ptr<Backend> makeKqueueBackend();
+std::unique_ptr<Backend> makeAsioBackend();  // on its own io_context
 
 /// The backend of that name; an empty name means TORSION_REACTOR or the default.
 /// @throws UnsupportedBackendError listing the available ones.

@@ -26,6 +26,9 @@ const std::vector<BackendEntry>& builtBackends() {
 #endif
       {"poll", makePollBackend},
       {"select", makeSelectBackend},
+#if defined(TORSION_HAVE_ASIO)
+      {"asio", makeAsioBackend},  // an io_context of its own; never the default
+#endif
   };
   return entries;
 }
