@@ -255,11 +255,11 @@ class AsioBackend final : public Backend {
     watch.armed |= bit;
     const auto kind = bit == kReadable ? asio::posix::stream_descriptor::wait_read
                                        : asio::posix::stream_descriptor::wait_write;
-    watch.descriptor->async_wait(
-        kind, asio::bind_allocator(RecyclingAllocator<void>(&life_->memory),
-                                   [life = life_, fd, generation = watch.generation, bit](const asio::error_code& error) {
-                                     if (AsioBackend* self = life->backend) self->completed(fd, generation, bit, error);
-                                   }));
+    auto handler = [life = life_, fd, generation = watch.generation, bit](const asio::error_code& error) {
+      if (AsioBackend* self = life->backend) self->completed(fd, generation, bit, error);
+    };
+    RecyclingAllocator<void> allocator(&life_->memory);
+    watch.descriptor->async_wait(kind, asio::bind_allocator(allocator, std::move(handler)));
   }
 
   void completed(int fd, std::uint64_t generation, std::uint8_t bit, const asio::error_code& error) {
@@ -442,7 +442,7 @@ class AsioBackend final : public Backend {
   std::unique_ptr<asio::io_context> owned_;  // own mode only
   asio::io_context& context_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
-  std::shared_ptr<Life> life_ = std::make_shared<Life>(Life{this});
+  std::shared_ptr<Life> life_ = std::make_shared<Life>(this);  // Life's memory cannot be copied
   asio::steady_timer timer_{context_};
   const bool attached_;
   ReactorCore* core_ = nullptr;

@@ -1,0 +1,299 @@
+// Conformance: no allocation per read or write in steady state. This executable replaces
+// the global operator new/delete with counting versions and counts what a running echo
+// exchange allocates after warm-up, on every backend.
+#include <torsion/reactor.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "raw_socket.hpp"
+
+#include "reactor_test_support.hpp"
+
+namespace {
+std::atomic<std::uint64_t> allocations{0};
+
+void* countedAllocation(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size == 0 ? 1 : size);
+}
+
+void* countedAlignedAllocation(std::size_t size, std::align_val_t alignment) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  const auto align = static_cast<std::size_t>(alignment);
+  void* memory = nullptr;
+  if (::posix_memalign(&memory, align < sizeof(void*) ? sizeof(void*) : align, size == 0 ? 1 : size) != 0)
+    return nullptr;
+  return memory;
+}
+}  // namespace
+
+// The replaceable allocation functions ([new.delete]); every form, so nothing bypasses the count.
+void* operator new(std::size_t size) {
+  if (void* memory = countedAllocation(size)) return memory;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+  if (void* memory = countedAllocation(size)) return memory;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return countedAllocation(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return countedAllocation(size); }
+void* operator new(std::size_t size, std::align_val_t alignment) {
+  if (void* memory = countedAlignedAllocation(size, alignment)) return memory;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t alignment) {
+  if (void* memory = countedAlignedAllocation(size, alignment)) return memory;
+  throw std::bad_alloc();
+}
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete[](void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
+void operator delete(void* memory, std::align_val_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::align_val_t) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t, std::align_val_t) noexcept { std::free(memory); }
+void operator delete[](void* memory, std::size_t, std::align_val_t) noexcept { std::free(memory); }
+void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
+void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
+
+namespace {
+
+using torsion_test::BackendTest;
+using torsion_test::runUntil;
+
+class Allocation : public BackendTest {};
+
+// The counter itself must work, or every zero below would prove nothing.
+TEST(AllocationCounter, CountsEveryOperatorNew) {
+  static volatile char* sink = nullptr;  // keeps the compiler from eliding the allocation
+  const std::uint64_t before = allocations.load();
+  auto* bytes = new char[100];
+  sink = bytes;
+  delete[] bytes;
+  auto boxed = std::make_shared<int>(42);
+  EXPECT_EQ(allocations.load() - before, 2u);
+  (void)sink;
+}
+
+class EchoServer : public torsion::Protocol {
+  void dataReceived(torsion::Bytes data) override { transport().write(data); }
+};
+
+// Sends `message`, waits for all of it to come back, sends it again; counts round trips.
+// Nothing here allocates after connectionMade, so any allocation is the framework's.
+class PingClient : public torsion::Protocol {
+ public:
+  PingClient(const std::string* message, long* roundTrips) : message_(message), roundTrips_(roundTrips) {}
+  void connectionMade() override { transport().write(*message_); }
+  void dataReceived(torsion::Bytes data) override {
+    for (std::size_t i = 0; i < data.size(); ++i) mismatches += data[i] != (*message_)[received_ + i];
+    received_ += data.size();
+    if (received_ < message_->size()) return;
+    received_ = 0;
+    ++*roundTrips_;
+    transport().write(*message_);
+  }
+  long mismatches = 0;
+
+ private:
+  const std::string* message_;
+  long* roundTrips_;
+  std::size_t received_ = 0;
+};
+
+// Runs `warmUp` round trips of `size`-byte messages, then counts the allocations of the
+// next `measured` ones.
+std::uint64_t allocationsPerExchange(const std::string& backend, std::size_t size, long warmUp, long measured) {
+  const std::string message(size, 'm');
+  long roundTrips = 0;
+  std::shared_ptr<PingClient> client;
+  torsion::Reactor reactor(backend);
+  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<EchoServer>(), 50, "127.0.0.1");
+  auto factory = std::make_shared<torsion::ClientFactory>();
+  factory->protocol = [&] { return client = std::make_shared<PingClient>(&message, &roundTrips); };
+  reactor.connectTCP("127.0.0.1", port->getHost().port, factory, 5);
+  EXPECT_TRUE(runUntil(
+      reactor, [&] { return roundTrips >= warmUp; }, 20, "the warm-up round trips"));
+  const std::uint64_t before = allocations.load();
+  const long target = roundTrips + measured;
+  const bool finished = runUntil(
+      reactor, [&] { return roundTrips >= target; }, 30, "the measured round trips");
+  const std::uint64_t after = allocations.load();
+  EXPECT_TRUE(finished);
+  EXPECT_EQ(client->mismatches, 0);
+  return after - before;
+}
+
+TEST_P(Allocation, SmallEchoRoundTripsAllocateNothingInSteadyState) {
+  EXPECT_EQ(allocationsPerExchange(backend(), 64, 200, 1000), 0u);
+}
+
+// A server that answers each one-byte request with `burst` bytes in one write.
+class Burster : public torsion::Protocol {
+ public:
+  explicit Burster(const std::string* burst) : burst_(burst) {}
+  void dataReceived(torsion::Bytes data) override {
+    for (std::size_t i = 0; i < data.size(); ++i) transport().write(*burst_);
+    maxQueued = std::max(maxQueued, transport().writeBufferSize());
+  }
+  std::size_t maxQueued = 0;
+
+ private:
+  const std::string* burst_;
+};
+
+// A push producer writing 8 KiB pieces until the transport pauses it: the well-behaved
+// writer, whose queue stays near the high water mark.
+class PieceProducer : public torsion::IPushProducer {
+ public:
+  explicit PieceProducer(torsion::Transport& transport) : transport_(transport) {}
+  void pauseProducing() override { paused_ = true; }
+  void resumeProducing() override {
+    paused_ = false;
+    while (!paused_ && transport_.connected()) {
+      transport_.write(torsion::Bytes(piece_, sizeof piece_));
+      maxQueued = std::max(maxQueued, transport_.writeBufferSize());
+    }
+  }
+  void stopProducing() override { paused_ = true; }
+  std::size_t maxQueued = 0;
+
+ private:
+  torsion::Transport& transport_;
+  bool paused_ = false;
+  char piece_[8 * 1024] = {};
+};
+
+class Streamer : public torsion::Protocol {
+ public:
+  void connectionMade() override {
+    producer = std::make_shared<PieceProducer>(transport());
+    transport().registerProducer(producer, true);
+    producer->resumeProducing();
+  }
+  std::shared_ptr<PieceProducer> producer;
+};
+
+// The raw peer, watched by the same reactor so that it reads as soon as bytes arrive:
+// counts what it receives without allocating, and in burst mode sends the next one-byte
+// request once the whole previous answer is in.
+class CountingPeer : public torsion::Selectable {
+ public:
+  explicit CountingPeer(torsion_test::Fd fd) : fd_(std::move(fd)) {}
+  int fileno() const override { return fd_.get(); }
+  void doRead() override {
+    for (ssize_t got; (got = ::recv(fd_.get(), sink_, sizeof sink_, 0)) > 0;) {
+      received += static_cast<std::size_t>(got);
+    }
+#if defined(TCP_QUICKACK)
+    // Loopback segments are smaller than its 64 KiB MSS here, which the kernel would ACK
+    // only after its 40 ms delayed-ACK timer: the small sender buffer would stall on it.
+    int one = 1;
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#endif
+    if (burstSize == 0) return;
+    for (; received - counted_ >= burstSize; counted_ += burstSize) ++answered;
+    requestMore();
+  }
+  void requestMore() {
+    if (requested == answered && requested < target) {
+      ::send(fd_.get(), "?", 1, MSG_NOSIGNAL);
+      ++requested;
+    }
+  }
+  std::size_t received = 0;
+  std::size_t burstSize = 0;  // 0: just count
+  long requested = 0;
+  long answered = 0;
+  long target = 0;
+
+ private:
+  torsion_test::Fd fd_;
+  std::size_t counted_ = 0;
+  char sink_[64 * 1024];
+};
+
+// Connects a CountingPeer to `port`, and gives the server's end of the connection a small
+// send buffer (finding it by its address), so that what the server writes really waits in
+// torsion's write queue instead of in the kernel.
+std::unique_ptr<CountingPeer> peerWithSmallServerBuffer(torsion::Reactor& reactor, std::uint16_t port,
+                                                        const bool& accepted) {
+  auto client = torsion_test::connectLoopback(port);
+  EXPECT_TRUE(runUntil(
+      reactor, [&] { return accepted; }, 5, "the accept"));
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  ::getsockname(client.get(), reinterpret_cast<sockaddr*>(&local), &length);
+  const int server = torsion_test::findConnectedSocket(port, torsion_test::portOf(local));
+  EXPECT_GE(server, 0) << "the server's socket was not found";
+  int small = 32 * 1024;
+  ::setsockopt(server, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+  int one = 1;  // else Nagle holds each burst's last segment for a delayed ACK: 40 ms a burst
+  ::setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto peer = std::make_unique<CountingPeer>(std::move(client));
+  reactor.addReader(*peer);
+  return peer;
+}
+
+TEST_P(Allocation, AProducerKeptAtTheHighWaterMarkAllocatesNothingInSteadyState) {
+  std::shared_ptr<Streamer> server;
+  bool accepted = false;
+  torsion::Reactor reactor(backend());
+  auto factory = std::make_shared<torsion::Factory>();
+  factory->protocol = [&] {
+    accepted = true;
+    return server = std::make_shared<Streamer>();
+  };
+  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  auto peer = peerWithSmallServerBuffer(reactor, port->getHost().port, accepted);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return peer->received >= (4u << 20); }, 20, "the warm-up megabytes"));
+  const std::size_t goal = peer->received + (32u << 20);
+  const std::uint64_t before = allocations.load();
+  const bool finished = runUntil(
+      reactor, [&] { return peer->received >= goal; }, 30, "the measured megabytes");
+  const std::uint64_t after = allocations.load();
+  ASSERT_TRUE(finished);
+  EXPECT_GE(server->producer->maxQueued, 64u * 1024) << "the write queue should fill to the high water mark";
+  EXPECT_EQ(after - before, 0u) << "over 32 MiB streamed through the write queue";
+  reactor.removeAll(*peer);
+}
+
+TEST_P(Allocation, BurstsThatQueueAllocateNothingInSteadyState) {
+  constexpr std::size_t kBurst = 96 * 1024;
+  const std::string burst(kBurst, 'b');
+  std::shared_ptr<Burster> server;
+  bool accepted = false;
+  torsion::Reactor reactor(backend());
+  auto factory = std::make_shared<torsion::Factory>();
+  factory->protocol = [&] {
+    accepted = true;
+    return server = std::make_shared<Burster>(&burst);
+  };
+  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  auto peer = peerWithSmallServerBuffer(reactor, port->getHost().port, accepted);
+  peer->burstSize = kBurst;
+  peer->target = 50;
+  peer->requestMore();
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return peer->answered == peer->target; }, 20, "the warm-up bursts"));
+  peer->target += 300;
+  const std::uint64_t before = allocations.load();
+  peer->requestMore();
+  const bool finished = runUntil(
+      reactor, [&] { return peer->answered == peer->target; }, 30, "the measured bursts");
+  const std::uint64_t after = allocations.load();
+  ASSERT_TRUE(finished);
+  EXPECT_GE(server->maxQueued, 32u * 1024) << "the bursts should have been queued";
+  EXPECT_EQ(after - before, 0u) << "over 300 bursts of 96 KiB";
+  reactor.removeAll(*peer);
+}
+
+}  // namespace
+
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(Allocation);

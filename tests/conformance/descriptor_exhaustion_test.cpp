@@ -1,0 +1,82 @@
+// Conformance: running out of descriptors (EMFILE) while accepting neither spins the CPU
+// nor stops the server (the reserve descriptor and the pause in tcp_port.cpp), on every
+// backend.
+#include <sys/socket.h>
+#include <time.h>
+
+#include <torsion/reactor.hpp>
+
+#include <string>
+#include <vector>
+
+#include "descriptor_table.hpp"
+#include "raw_socket.hpp"
+#include "reactor_test_support.hpp"
+#include "scripted_protocols.hpp"
+
+namespace {
+
+using torsion_test::BackendTest;
+using torsion_test::Built;
+using torsion_test::Fd;
+using torsion_test::runUntil;
+using torsion_test::ScriptedProtocol;
+
+class DescriptorExhaustion : public BackendTest {};
+
+double processCpuSeconds() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+TEST_P(DescriptorExhaustion, AcceptingWithoutDescriptorsNeitherSpinsNorStopsTheServer) {
+  constexpr int kWaitingClients = 8;
+  torsion_test::LogCapture log;
+  Built<ScriptedProtocol> servers;
+  torsion::Reactor reactor(backend());
+  auto port = reactor.listenTCP(0,
+                                torsion_test::recordingFactory<ScriptedProtocol>(servers,
+                                                                                 [](ScriptedProtocol& p) {
+                                                                                   p.onData = [](ScriptedProtocol& self,
+                                                                                                 torsion::Bytes data) {
+                                                                                     self.transport().write(data);
+                                                                                   };
+                                                                                 }),
+                                64, "127.0.0.1");
+  const auto number = port->getHost().port;
+  // The clients' own sockets are made first: once the table is full, nothing can be opened.
+  std::vector<Fd> waiting;
+  for (int i = 0; i < kWaitingClients; ++i)
+    waiting.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+
+  torsion_test::SoftDescriptorLimit limit(256);
+  torsion_test::TableFiller filler;
+  ASSERT_GT(filler.fillToTheLimit(), 0u);
+  for (auto& client : waiting) {
+    sockaddr_in address = torsion_test::loopback4(number);
+    ::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);  // completes in the backlog
+  }
+
+  const double wallStart = torsion_test::now();
+  const double cpuStart = processCpuSeconds();
+  torsion_test::runFor(reactor, 0.5);
+  const double wall = torsion_test::now() - wallStart;
+  const double cpu = processCpuSeconds() - cpuStart;
+  EXPECT_LT(cpu, 0.5 * wall) << "the loop spun: " << cpu << " s of CPU in " << wall << " s";
+  EXPECT_TRUE(log.contains("Too many open files")) << "accept() should have met EMFILE:\n" << log.all();
+  EXPECT_TRUE(port->listening());
+  for (auto& server : servers.all) EXPECT_FALSE(server->made());
+
+  filler.free();
+  Fd later = torsion_test::connectLoopback(number);
+  torsion_test::sendAll(later.get(), "accepting again?");
+  std::string echoed;
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return torsion_test::drain(later.get(), echoed) && echoed == "accepting again?"; }, 5,
+      "service after descriptors were freed"));
+}
+
+}  // namespace
+
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(DescriptorExhaustion);

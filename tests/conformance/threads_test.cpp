@@ -1,0 +1,168 @@
+// Conformance: the doors between threads and the loop (callFromThread, callInThread), on
+// every backend. Also run under TSan.
+#include <torsion/errors.hpp>
+#include <torsion/reactor.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "reactor_test_support.hpp"
+
+namespace {
+
+using torsion_test::BackendTest;
+using torsion_test::runUntil;
+
+class Threads : public BackendTest {};
+
+TEST_P(Threads, CallFromThreadFromFourThreadsRunsEveryCallInOrderPerThread) {
+  constexpr int kThreads = 4;
+  constexpr int kCallsPerThread = 10'000;
+  constexpr int kBurst = 1'000;
+  // Only the loop thread touches these; the atomic lets the callers see progress.
+  std::vector<int> lastSeen(kThreads, -1);
+  int outOfOrder = 0;
+  int ran = 0;
+  std::atomic<int> ranShared{0};
+  std::atomic<bool> giveUp{false};  // set if the loop stopped early, so callers end soon
+  std::vector<std::thread> callers;
+  torsion::Reactor reactor(backend());
+  const auto loopThread = std::this_thread::get_id();
+  bool onLoopThread = true;
+  for (int t = 0; t < kThreads; ++t) {
+    callers.emplace_back([&, t] {
+      for (int burst = 0; burst < kCallsPerThread / kBurst; ++burst) {
+        for (int i = burst * kBurst; i < (burst + 1) * kBurst; ++i) {
+          reactor.callFromThread([&, t, i] {
+            if (std::this_thread::get_id() != loopThread) onLoopThread = false;
+            if (i != lastSeen[static_cast<std::size_t>(t)] + 1) ++outOfOrder;
+            lastSeen[static_cast<std::size_t>(t)] = i;
+            ranShared.store(++ran, std::memory_order_release);
+            if (ran == kThreads * kCallsPerThread) reactor.stop();
+          });
+        }
+        // Let the loop drain and fall asleep again (it has no timer due for seconds), so
+        // the next burst must wake it.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (ranShared.load(std::memory_order_acquire) < (burst + 1) * kBurst && !giveUp &&
+               std::chrono::steady_clock::now() < until) {
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    });
+  }
+  const double start = torsion_test::now();
+  const auto result = torsion_test::runWithDeadline(reactor, 20);
+  giveUp = true;
+  for (auto& caller : callers) caller.join();
+  ASSERT_TRUE(result);
+  EXPECT_EQ(ran, kThreads * kCallsPerThread);
+  EXPECT_EQ(outOfOrder, 0);
+  EXPECT_TRUE(onLoopThread);
+  for (int last : lastSeen) EXPECT_EQ(last, kCallsPerThread - 1);
+  // Each of the 40 bursts found the loop asleep; a lost wake-up would cost seconds.
+  EXPECT_LT(torsion_test::now() - start, 10.0);
+}
+
+TEST_P(Threads, CallFromThreadWakesALoopThatHasNothingElseToDo) {
+  torsion::Reactor reactor(backend());
+  double calledAt = 0;
+  double sentAt = 0;
+  std::atomic<bool> loopStarted{false};
+  reactor.callWhenRunning([&] { loopStarted = true; });
+  std::thread caller([&] {
+    while (!loopStarted) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the loop is asleep by now
+    sentAt = torsion_test::now();
+    reactor.callFromThread([&] {
+      calledAt = torsion_test::now();
+      reactor.stop();
+    });
+  });
+  const auto result = torsion_test::runWithDeadline(reactor, 10);
+  caller.join();
+  ASSERT_TRUE(result);
+  EXPECT_LT(calledAt - sentAt, 1.0) << "the call should wake the loop at once";
+}
+
+TEST_P(Threads, CallInThreadRunsOffTheLoopAndReportsBackWithCallFromThread) {
+  std::thread::id workerThread;
+  std::thread::id reportThread;
+  int result = 0;
+  torsion::Reactor reactor(backend());
+  reactor.callInThread([&] {
+    workerThread = std::this_thread::get_id();
+    const int computed = 6 * 7;
+    reactor.callFromThread([&, computed] {
+      reportThread = std::this_thread::get_id();
+      result = computed;
+    });
+  });
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return result != 0; }, 5, "the worker's report"));
+  EXPECT_EQ(result, 42);
+  EXPECT_NE(workerThread, std::this_thread::get_id());
+  EXPECT_EQ(reportThread, std::this_thread::get_id());
+}
+
+TEST_P(Threads, TheThreadPoolStaysWithinItsSize) {
+  constexpr int kJobs = 8;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0;
+  int mostAtOnce = 0;
+  int finished = 0;
+  torsion::Reactor reactor(backend());
+  EXPECT_THROW(reactor.suggestThreadPoolSize(0), std::invalid_argument);
+  reactor.suggestThreadPoolSize(2);
+  for (int i = 0; i < kJobs; ++i) {
+    reactor.callInThread([&] {
+      std::unique_lock lock(mutex);
+      mostAtOnce = std::max(mostAtOnce, ++running);
+      // Hold the thread a little, so that more jobs would overlap if the pool allowed it.
+      changed.wait_for(lock, std::chrono::milliseconds(10));
+      --running;
+      ++finished;
+      changed.notify_all();
+    });
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(5), [&] { return finished == kJobs; }));
+  EXPECT_LE(mostAtOnce, 2);
+  EXPECT_GE(mostAtOnce, 1);
+}
+
+TEST_P(Threads, AnExceptionInCallInThreadIsLoggedAndThePoolGoesOn) {
+  torsion_test::LogCapture log;
+  std::atomic<bool> later{false};
+  torsion::Reactor reactor(backend());
+  reactor.suggestThreadPoolSize(1);
+  reactor.callInThread([] { throw std::runtime_error("worker failure"); });
+  reactor.callInThread([&] { later = true; });
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return later.load(); }, 5, "the next job"));
+  EXPECT_TRUE(log.contains("worker failure")) << log.all();
+}
+
+TEST_P(Threads, CallFromThreadOnTheLoopThreadWaitsForTheNextPass) {
+  int calls = 0;
+  torsion::Reactor reactor(backend());
+  reactor.callFromThread([&] {
+    ++calls;
+    reactor.callFromThread([&] { ++calls; });
+  });
+  reactor.iterate(0);
+  EXPECT_EQ(calls, 1);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return calls == 2; }, 5, "the second call"));
+}
+
+}  // namespace
+
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(Threads);
