@@ -68,12 +68,16 @@ void ReactorCore::setInterest(Selectable& selectable, std::uint8_t interest) {
   const int fd = selectable.fileno();
   if (fd < 0) throw std::invalid_argument("torsion: cannot watch a negative descriptor");
   const auto index = static_cast<std::size_t>(fd);
-  if (index >= slots_.size()) slots_.resize(std::max(index + 1, slots_.size() * 2));
-  Slot& slot = slots_[index];
-  if (slot.selectable != nullptr && slot.selectable != &selectable) {
+  if (index >= watchers_.size()) {
+    const std::size_t size = std::max(index + 1, watchers_.size() + watchers_.size() / 2);
+    watchers_.resize(size, nullptr);
+    interests_.resize(size, 0);
+  }
+  Selectable*& watcher = watchers_[index];
+  if (watcher != nullptr && watcher != &selectable) {
     throw std::logic_error("torsion: descriptor " + std::to_string(fd) + " is already watched by another selectable");
   }
-  const std::uint8_t old = slot.selectable ? slot.interest : 0;
+  const std::uint8_t old = watcher ? interests_[index] : 0;
   if (old == interest) return;
   if (old == 0) {
     backend_->add(fd, interest);  // may throw BackendLimitError: leave the slot untouched
@@ -82,20 +86,20 @@ void ReactorCore::setInterest(Selectable& selectable, std::uint8_t interest) {
   } else {
     backend_->modify(fd, old, interest);
   }
-  slot.selectable = interest ? &selectable : nullptr;
-  slot.interest = interest;
+  watcher = interest ? &selectable : nullptr;
+  interests_[index] = interest;
 }
 
 std::uint8_t ReactorCore::interest(int fd) const noexcept {
   const auto index = static_cast<std::size_t>(fd);
-  return fd >= 0 && index < slots_.size() ? slots_[index].interest : 0;
+  return fd >= 0 && index < interests_.size() ? interests_[index] : 0;
 }
 
 void ReactorCore::forget(Selectable& selectable) {
   const int fd = selectable.fileno();
   if (fd < 0) return;
   const auto index = static_cast<std::size_t>(fd);
-  if (index < slots_.size() && slots_[index].selectable == &selectable) setInterest(selectable, 0);
+  if (index < watchers_.size() && watchers_[index] == &selectable) setInterest(selectable, 0);
   if (dispatching_) {
     for (std::size_t i = batchPosition_ + 1; i < batch_.size(); ++i) {
       if (batch_[i].fd == fd) batch_[i].fd = -1;
@@ -183,13 +187,13 @@ void ReactorCore::dispatch() {
     const ReadyEvent event = batch_[batchPosition_];
     if (event.fd < 0) continue;  // its descriptor was closed earlier in this batch
     const auto index = static_cast<std::size_t>(event.fd);
-    if (index >= slots_.size()) continue;
-    Selectable* selectable = slots_[index].selectable;
+    if (index >= watchers_.size()) continue;
+    Selectable* selectable = watchers_[index];
     if (selectable == nullptr) continue;
-    if ((event.events & kReadable) && (slots_[index].interest & kReadable)) dispatchOne(*selectable, true);
+    if ((event.events & kReadable) && (interests_[index] & kReadable)) dispatchOne(*selectable, true);
     // The read handler may have closed the descriptor, or another took its number.
-    if (batch_[batchPosition_].fd < 0 || slots_[index].selectable != selectable) continue;
-    if ((event.events & kWritable) && (slots_[index].interest & kWritable)) dispatchOne(*selectable, false);
+    if (batch_[batchPosition_].fd < 0 || watchers_[index] != selectable) continue;
+    if ((event.events & kWritable) && (interests_[index] & kWritable)) dispatchOne(*selectable, false);
   }
   dispatching_ = false;
 }

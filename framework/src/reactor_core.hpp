@@ -15,6 +15,7 @@
 #include "backends/backend.hpp"
 #include "thread_calls.hpp"
 #include "timer_queue.hpp"
+#include "write_queue.hpp"
 
 namespace torsion::detail {
 
@@ -28,6 +29,11 @@ class ReactorHandle {
   virtual ~ReactorHandle() = default;
   /// The reactor is being destroyed: close now, telling user code as usual.
   virtual void closeForShutdown() = 0;
+
+ protected:
+  /// The reactor's reference to this handle while adopted (null otherwise): lets a
+  /// handle hand out shared references to itself without enable_shared_from_this.
+  const std::shared_ptr<ReactorHandle>& adoptedSelf() const noexcept { return self_; }
 
  private:
   friend class ReactorCore;
@@ -75,6 +81,8 @@ class ReactorCore {
 
   /// The one reusable read buffer (no allocation per read).
   char* readBuffer() noexcept { return readBuffer_.get(); }
+  /// Spare write-queue chunks shared by this reactor's connections.
+  ChunkPool& chunkPool() noexcept { return chunkPool_; }
 
   // ---- lifetime ----
   /// Keeps `handle` alive until release.
@@ -103,10 +111,6 @@ class ReactorCore {
   static void logUnhandled(const char* where, std::exception_ptr exception);
 
  private:
-  struct Slot {
-    Selectable* selectable = nullptr;
-    std::uint8_t interest = 0;
-  };
   struct Trigger {
     Reactor::TriggerId id;
     EventPhase phase;
@@ -124,11 +128,15 @@ class ReactorCore {
   Reactor& owner_;
   std::unique_ptr<Backend> backend_;
   std::string backendName_;
-  std::vector<Slot> slots_;
+  // Indexed by descriptor: who watches it and for what. Two arrays, not one of pairs,
+  // so a descriptor costs 9 bytes rather than 16 (padding).
+  std::vector<Selectable*> watchers_;
+  std::vector<std::uint8_t> interests_;
   std::vector<ReadyEvent> batch_;
   std::size_t batchPosition_ = 0;
   bool dispatching_ = false;
   std::unique_ptr<char[]> readBuffer_;
+  ChunkPool chunkPool_;  // before the handles: their queues return chunks to it
 
   ReactorHandle* handles_ = nullptr;  // head of the intrusive list
   std::vector<std::shared_ptr<ReactorHandle>> released_;

@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace torsion::detail {
@@ -56,6 +57,21 @@ Address toAddress(const sockaddr* address, socklen_t length) {
     default: break;
   }
   return result;
+}
+
+PeerAddress PeerAddress::from(const Address& address) {
+  PeerAddress result;
+  if (address.family != Address::Family::ipv4 && address.family != Address::Family::ipv6) return result;
+  if (auto numeric = numericAddress(address.host, address.port)) {
+    std::memcpy(&result.storage, &numeric->storage, std::min<std::size_t>(numeric->length, sizeof result.storage));
+  }
+  return result;
+}
+
+Address PeerAddress::toAddress() const {
+  socklen_t length = storage.generic.sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (storage.generic.sa_family != AF_INET && storage.generic.sa_family != AF_INET6) return {};
+  return detail::toAddress(&storage.generic, length);
 }
 
 std::string errorText(int error) {

@@ -21,6 +21,19 @@ struct SocketAddress {
   int family() const noexcept { return storage.ss_family; }
 };
 
+/// An IPv4 or IPv6 address and port in 28 bytes, for storing per connection.
+struct PeerAddress {
+  union {
+    sockaddr generic;
+    sockaddr_in v4;
+    sockaddr_in6 v6;
+  } storage{};
+  /// From a public Address (numeric host); an empty PeerAddress for anything else.
+  static PeerAddress from(const Address& address);
+  /// Back to a public Address (family none if empty).
+  Address toAddress() const;
+};
+
 /// Parses a numeric IPv4 or IPv6 host (no name resolution). "" means 0.0.0.0.
 std::optional<SocketAddress> numericAddress(std::string_view host, std::uint16_t port);
 /// The public Address for a socket address.

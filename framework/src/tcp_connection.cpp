@@ -15,7 +15,19 @@
 namespace torsion::detail {
 
 TcpConnection::TcpConnection(ReactorCore& core, int fd, const Address& peer, bool isTcp)
-    : core_(core), fd_(fd), isTcp_(isTcp), peer_(peer) {}
+    : core_(core), fd_(fd), isTcp_(isTcp), peer_(PeerAddress::from(peer)) {
+  if (peer.family == Address::Family::unixSocket) extras().unixPeer = peer;
+}
+
+TcpConnection::Extras& TcpConnection::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>(core_.chunkPool());
+  return *extras_;
+}
+
+Address TcpConnection::getPeer() const {
+  if (extras_ && extras_->unixPeer.family == Address::Family::unixSocket) return extras_->unixPeer;
+  return peer_.toAddress();
+}
 
 TcpConnection::~TcpConnection() {
   if (fd_ >= 0) {
@@ -29,14 +41,14 @@ bool TcpConnection::start(const std::shared_ptr<TcpConnection>& connection, std:
   try {
     connection->core_.setInterest(*connection, kReadable);
   } catch (const std::exception& error) {
-    log::error("torsion: dropping connection from {}: {}", connection->peer_.toString(), error.what());
+    log::error("torsion: dropping connection from {}: {}", connection->getPeer().toString(), error.what());
     return false;  // the destructor closes the descriptor
   }
   connection->core_.adopt(connection);
   connection->connected_ = true;
   connection->protocol_ = std::move(protocol);
-  connection->observer_ = std::move(observer);
-  connection->halfCloseable_ = dynamic_cast<HalfCloseableProtocol*>(connection->protocol_.get());
+  if (observer) connection->extras().observer = std::move(observer);
+  connection->halfCloseable_ = dynamic_cast<HalfCloseableProtocol*>(connection->protocol_.get()) != nullptr;
   connection->guarded("connectionMade", [&] { connection->protocol_->makeConnection(connection); });
   return true;
 }
@@ -49,7 +61,7 @@ bool TcpConnection::guarded(const char* hook, Hook&& call) {
   } catch (...) {
     Failure failure = Failure::current();
     log::error("Unhandled exception in protocol {} (connection to {}), dropping the connection: {}", hook,
-               peer_.toString(), failure.toString());
+               getPeer().toString(), failure.toString());
     connectionLostSoon(failure);
     return false;
   }
@@ -66,7 +78,7 @@ void TcpConnection::doRead() {
   } while (received < 0 && errno == EINTR);
   if (received > 0) {
     // Hold a reference: the protocol may drop the last one to us from inside.
-    auto self = shared_from_this();
+    auto keep = self();
     guarded("dataReceived", [&] { protocol_->dataReceived(Bytes(buffer, static_cast<std::size_t>(received))); });
     return;
   }
@@ -79,14 +91,14 @@ void TcpConnection::doRead() {
 }
 
 void TcpConnection::handleEndOfInput() {
-  if (halfCloseable_ == nullptr) {
+  if (!halfCloseable_) {
     connectionLostNow(Failure(ConnectionDone()));
     return;
   }
   readClosed_ = true;
   updateInterest();
-  auto self = shared_from_this();
-  guarded("readConnectionLost", [&] { halfCloseable_->readConnectionLost(); });
+  auto keep = self();
+  guarded("readConnectionLost", [&] { halfCloseable()->readConnectionLost(); });
   // A half-closeable protocol hears of each direction closing, as in Twisted; once both
   // are closed the connection is done.
   if (writeClosed_ && !closing_) connectionLostNow(Failure(ConnectionDone()));
@@ -107,7 +119,7 @@ void TcpConnection::resumeProducing() {
 
 void TcpConnection::write(Bytes data) {
   if (!connected_ || disconnecting_ || closing_ || writeCloseRequested_ || data.empty()) return;
-  if (queue_.empty()) {
+  if (queueEmpty()) {
     long sent = sendNoSignal(fd_, data.data(), data.size());
     if (sent < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -119,11 +131,11 @@ void TcpConnection::write(Bytes data) {
     data.remove_prefix(static_cast<std::size_t>(sent));
     if (data.empty()) {
       // The queue never filled, so doWrite will not run: ask a pull producer directly.
-      if (producer_ && !streamingProducer_) schedulePull();
+      if (producer() && !streamingProducer_) schedulePull();
       return;
     }
   }
-  queue_.append(data);
+  extras().queue.append(data);
   updateInterest();
   checkHighWater();
 }
@@ -131,11 +143,12 @@ void TcpConnection::write(Bytes data) {
 void TcpConnection::writeSequence(std::span<const Bytes> data) {
   if (!connected_ || disconnecting_ || closing_ || writeCloseRequested_) return;
   // Queue everything, then one gathering flush: one system call for the whole sequence.
-  bool wasEmpty = queue_.empty();
-  for (Bytes piece : data) queue_.append(piece);
-  if (wasEmpty && !queue_.empty()) {
+  bool wasEmpty = queueEmpty();
+  WriteQueue& queue = extras().queue;
+  for (Bytes piece : data) queue.append(piece);
+  if (wasEmpty && !queue.empty()) {
     int error = 0;
-    if (!queue_.flush(fd_, error)) {
+    if (!queue.flush(fd_, error)) {
       connectionLostSoon(Failure(ConnectionLost(errorText(error))));
       return;
     }
@@ -147,25 +160,25 @@ void TcpConnection::writeSequence(std::span<const Bytes> data) {
 void TcpConnection::doWrite() {
   if (closing_) return;
   int error = 0;
-  if (!queue_.flush(fd_, error)) {
+  if (extras_ && !extras_->queue.flush(fd_, error)) {
     connectionLostNow(Failure(ConnectionLost(errorText(error))));
     return;
   }
-  if (producer_ && producerPaused_ && queue_.size() <= lowWater_) {
+  if (producer() && producerPaused_ && extras_->queue.size() <= extras_->lowWater) {
     producerPaused_ = false;
-    auto self = shared_from_this();
-    guarded("resumeProducing", [&] { producer_->resumeProducing(); });
+    auto keep = self();
+    guarded("resumeProducing", [&] { extras_->producer->resumeProducing(); });
     if (closing_) return;
   }
-  if (queue_.empty()) afterDrain();
+  if (queueEmpty()) afterDrain();
   if (!closing_) updateInterest();
 }
 
 void TcpConnection::afterDrain() {
-  if (producer_ && !streamingProducer_) {
-    auto self = shared_from_this();
-    guarded("resumeProducing", [&] { producer_->resumeProducing(); });
-    if (closing_ || !queue_.empty()) return;
+  if (producer() && !streamingProducer_) {
+    auto keep = self();
+    guarded("resumeProducing", [&] { extras_->producer->resumeProducing(); });
+    if (closing_ || !queueEmpty()) return;
   }
   if (disconnecting_) {
     connectionLostNow(Failure(ConnectionDone()));
@@ -175,8 +188,8 @@ void TcpConnection::afterDrain() {
     ::shutdown(fd_, SHUT_WR);
     writeClosed_ = true;
     if (halfCloseable_) {
-      auto self = shared_from_this();
-      guarded("writeConnectionLost", [&] { halfCloseable_->writeConnectionLost(); });
+      auto keep = self();
+      guarded("writeConnectionLost", [&] { halfCloseable()->writeConnectionLost(); });
       if (closing_) return;
     }
     if (readClosed_) {
@@ -187,21 +200,21 @@ void TcpConnection::afterDrain() {
 }
 
 void TcpConnection::checkHighWater() {
-  if (producer_ && streamingProducer_ && !producerPaused_ && queue_.size() > highWater_) {
+  if (producer() && streamingProducer_ && !producerPaused_ && extras_->queue.size() > extras_->highWater) {
     producerPaused_ = true;
-    auto* push = static_cast<IPushProducer*>(producer_.get());
+    auto* push = static_cast<IPushProducer*>(extras_->producer.get());
     guarded("pauseProducing", [&] { push->pauseProducing(); });
   }
 }
 
 void TcpConnection::setWriteWatermarks(std::size_t high, std::size_t low) {
   if (low > high) throw std::invalid_argument("setWriteWatermarks: low water mark above high water mark");
-  highWater_ = high;
-  lowWater_ = low;
+  extras().highWater = high;
+  extras().lowWater = low;
 }
 
 void TcpConnection::registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) {
-  if (producer_) throw std::logic_error("registerProducer: a producer is already registered");
+  if (this->producer()) throw std::logic_error("registerProducer: a producer is already registered");
   if (streaming && dynamic_cast<IPushProducer*>(producer.get()) == nullptr) {
     throw std::logic_error("registerProducer: a streaming producer must be an IPushProducer");
   }
@@ -209,7 +222,7 @@ void TcpConnection::registerProducer(std::shared_ptr<IPullProducer> producer, bo
     producer->stopProducing();  // as Twisted: a producer for a dead transport is stopped
     return;
   }
-  producer_ = std::move(producer);
+  extras().producer = std::move(producer);
   streamingProducer_ = streaming;
   producerPaused_ = false;
   if (!streaming) {
@@ -222,17 +235,16 @@ void TcpConnection::registerProducer(std::shared_ptr<IPullProducer> producer, bo
 void TcpConnection::schedulePull() {
   if (pullScheduled_) return;
   pullScheduled_ = true;
-  auto self = shared_from_this();
-  core_.callSoon([self] {
-    self->pullScheduled_ = false;
-    if (self->producer_ && !self->streamingProducer_ && self->queue_.empty() && !self->closing_) {
-      self->guarded("resumeProducing", [&] { self->producer_->resumeProducing(); });
+  core_.callSoon([keep = self()] {
+    keep->pullScheduled_ = false;
+    if (keep->producer() && !keep->streamingProducer_ && keep->queueEmpty() && !keep->closing_) {
+      keep->guarded("resumeProducing", [&] { keep->extras_->producer->resumeProducing(); });
     }
   });
 }
 
 void TcpConnection::unregisterProducer() {
-  producer_.reset();
+  if (extras_) extras_->producer.reset();
   producerPaused_ = false;
 }
 
@@ -242,10 +254,9 @@ void TcpConnection::loseConnection() {
   if (!connected_ || disconnecting_ || closing_) return;
   disconnecting_ = true;
   readPaused_ = true;
-  if (queue_.empty()) {
-    auto self = shared_from_this();
-    core_.callSoon([self] {
-      if (!self->closing_) self->connectionLostNow(Failure(ConnectionDone()));
+  if (queueEmpty()) {
+    core_.callSoon([keep = self()] {
+      if (!keep->closing_) keep->connectionLostNow(Failure(ConnectionDone()));
     });
   }
   updateInterest();
@@ -254,10 +265,9 @@ void TcpConnection::loseConnection() {
 void TcpConnection::loseWriteConnection() {
   if (!connected_ || closing_ || writeCloseRequested_) return;
   writeCloseRequested_ = true;
-  if (queue_.empty()) {
-    auto self = shared_from_this();
-    core_.callSoon([self] {
-      if (!self->closing_ && self->queue_.empty()) self->afterDrain();
+  if (queueEmpty()) {
+    core_.callSoon([keep = self()] {
+      if (!keep->closing_ && keep->queueEmpty()) keep->afterDrain();
     });
   }
 }
@@ -271,33 +281,38 @@ void TcpConnection::connectionLostSoon(Failure reason) {
   if (closing_) return;
   closing_ = true;
   disconnecting_ = true;  // receivers stop delivering the rest of the current read
-  queue_.clear();
+  if (extras_) extras_->queue.clear();
   core_.forget(*this);
-  auto self = shared_from_this();
-  core_.callSoon([self, reason = std::move(reason)] { self->connectionLostNow(reason); });
+  core_.callSoon([keep = self(), reason = std::move(reason)] { keep->connectionLostNow(reason); });
 }
 
 void TcpConnection::connectionLostNow(const Failure& reason) {
   if (fd_ < 0) return;
-  auto self = shared_from_this();  // keep us alive until the end of this function
+  auto keep = self();  // keep us alive until the end of this function
   closing_ = true;
   core_.forget(*this);
   ::close(fd_);
   fd_ = -1;
   connected_ = false;
   disconnecting_ = false;
-  queue_.clear();
-  if (auto producer = std::move(producer_)) {
+  std::shared_ptr<IPullProducer> producer;
+  std::shared_ptr<ConnectionObserver> observer;
+  if (extras_) {
+    extras_->queue.clear();  // the chunks go back to the pool while the reactor lives
+    producer = std::move(extras_->producer);
+    observer = std::move(extras_->observer);
+  }
+  if (producer) {
     guarded("stopProducing", [&] { producer->stopProducing(); });
   }
   if (protocol_) {
     ProtocolAccess::markDisconnected(*protocol_);
     guarded("connectionLost", [&] { protocol_->connectionLost(reason); });
   }
-  if (auto observer = std::move(observer_)) observer->connectionEnded(reason);
+  if (observer) observer->connectionEnded(reason);
   // Break the transport <-> protocol cycle; the protocol may keep us alive on its own.
   protocol_.reset();
-  halfCloseable_ = nullptr;
+  halfCloseable_ = false;
   core_.release(*this);
 }
 
@@ -309,7 +324,7 @@ void TcpConnection::updateInterest() {
   if (fd_ < 0 || closing_) return;
   std::uint8_t interest = 0;
   if (connected_ && !readPaused_ && !readClosed_) interest |= kReadable;
-  if (!queue_.empty()) interest |= kWritable;
+  if (!queueEmpty()) interest |= kWritable;
   core_.setInterest(*this, interest);
 }
 

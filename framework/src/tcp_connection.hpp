@@ -21,10 +21,7 @@ class ConnectionObserver {
   virtual void connectionEnded(const Failure& reason) = 0;
 };
 
-class TcpConnection final : public Transport,
-                            public Selectable,
-                            public ReactorHandle,
-                            public std::enable_shared_from_this<TcpConnection> {
+class TcpConnection final : public Transport, public Selectable, public ReactorHandle {
  public:
   TcpConnection(ReactorCore& core, int fd, const Address& peer, bool isTcp);
   ~TcpConnection() override;
@@ -42,11 +39,11 @@ class TcpConnection final : public Transport,
   void loseConnection() override;
   void abortConnection() override;
   void loseWriteConnection() override;
-  Address getPeer() const override { return peer_; }
+  Address getPeer() const override;
   Address getHost() const override { return localAddress(fd_); }
   bool connected() const override { return connected_; }
   bool disconnecting() const override { return disconnecting_; }
-  std::size_t writeBufferSize() const override { return queue_.size(); }
+  std::size_t writeBufferSize() const override { return extras_ ? extras_->queue.size() : 0; }
   void setWriteWatermarks(std::size_t high, std::size_t low) override;
   void registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) override;
   void unregisterProducer() override;
@@ -69,6 +66,29 @@ class TcpConnection final : public Transport,
   void closeForShutdown() override;
 
  private:
+  // What an idle connection does not need lives here, allocated on first use (a queued
+  // write, a producer, water marks, a client's connector, a Unix peer), so that a
+  // connection that only reads and writes at once stays small.
+  struct Extras {
+    explicit Extras(ChunkPool& pool) : queue(pool) {}
+    WriteQueue queue;
+    std::shared_ptr<IPullProducer> producer;
+    std::shared_ptr<ConnectionObserver> observer;
+    std::size_t highWater = 64 * 1024;
+    std::size_t lowWater = 16 * 1024;
+    Address unixPeer;
+  };
+
+  Extras& extras();
+  bool queueEmpty() const noexcept { return !extras_ || extras_->queue.empty(); }
+  IPullProducer* producer() const noexcept { return extras_ ? extras_->producer.get() : nullptr; }
+  /// A shared reference to this connection; valid while the reactor holds it, which is
+  /// whenever user code can reach us through a live transport.
+  std::shared_ptr<TcpConnection> self() const { return std::static_pointer_cast<TcpConnection>(adoptedSelf()); }
+  HalfCloseableProtocol* halfCloseable() const noexcept {
+    return halfCloseable_ ? static_cast<HalfCloseableProtocol*>(protocol_.get()) : nullptr;
+  }
+
   void updateInterest();
   /// Closes the socket and tells the protocol, now. Only called from the loop itself
   /// (a dispatch or a callSoon), never from inside a call user code made.
@@ -98,14 +118,10 @@ class TcpConnection final : public Transport,
   bool streamingProducer_ = false;
   bool producerPaused_ = false;
   bool pullScheduled_ = false;
-  std::size_t highWater_ = 64 * 1024;
-  std::size_t lowWater_ = 16 * 1024;
-  Address peer_;
+  bool halfCloseable_ = false;  // the protocol is a HalfCloseableProtocol
+  PeerAddress peer_;            // compact: an Address with its string would double our size
   std::shared_ptr<Protocol> protocol_;
-  HalfCloseableProtocol* halfCloseable_ = nullptr;
-  std::shared_ptr<ConnectionObserver> observer_;
-  std::shared_ptr<IPullProducer> producer_;
-  WriteQueue queue_;
+  std::unique_ptr<Extras> extras_;
 };
 
 }  // namespace torsion::detail

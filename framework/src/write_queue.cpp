@@ -11,19 +11,29 @@ namespace torsion::detail {
 
 namespace {
 constexpr std::size_t kMaxIovecs = 64;
-// Recycled chunks kept per connection: 128 KiB, enough for a queue at the default high
-// water mark (64 KiB) plus one write of up to 64 KiB, so a back-pressured connection
-// reuses its chunks instead of allocating once a cycle.
-constexpr std::size_t kMaxSpareChunks = 8;
 }  // namespace
+
+std::unique_ptr<char[]> ChunkPool::take() {
+  if (spare_.empty()) return std::unique_ptr<char[]>(new char[kChunkSize]);
+  auto chunk = std::move(spare_.back());
+  spare_.pop_back();
+  return chunk;
+}
+
+void ChunkPool::give(std::unique_ptr<char[]> chunk) noexcept {
+  if (spare_.size() >= kMaxSpare) return;  // let it go
+  try {
+    spare_.push_back(std::move(chunk));
+  } catch (...) {
+    // The vector could not grow: the chunk is freed instead of kept.
+  }
+}
 
 void WriteQueue::append(Bytes data) {
   while (!data.empty()) {
-    if (chunks_.empty() || chunks_.back().length == chunks_.back().capacity) {
-      chunks_.push_back(takeChunk());
-    }
+    if (chunks_.empty() || chunks_.back().length == ChunkPool::kChunkSize) chunks_.push_back({pool_.take(), 0});
     Chunk& tail = chunks_.back();
-    std::size_t take = std::min(data.size(), tail.capacity - tail.length);
+    std::size_t take = std::min(data.size(), ChunkPool::kChunkSize - tail.length);
     std::memcpy(tail.data.get() + tail.length, data.data(), take);
     tail.length += take;
     size_ += take;
@@ -55,54 +65,34 @@ bool WriteQueue::flush(int fd, int& error) {
       error = errno;
       return false;
     }
+    if (sent == 0) return true;
     auto remaining = static_cast<std::size_t>(sent);
     size_ -= remaining;
     while (remaining > 0) {
-      Chunk& head = chunks_.front();
-      std::size_t inHead = head.length - offset_;
+      std::size_t inHead = chunks_.front().length - offset_;
       if (remaining < inHead) {
         offset_ += remaining;
         break;
       }
       remaining -= inHead;
-      offset_ = 0;
-      recycle(std::move(head));
-      chunks_.erase(chunks_.begin());
+      popFront();
     }
-    if (static_cast<std::size_t>(sent) == 0) return true;
   }
-  // Fully drained: the last chunk may still hold data-less capacity; recycle it.
-  for (auto& chunk : chunks_) recycle(std::move(chunk));
-  chunks_.clear();
-  offset_ = 0;
+  clear();  // fully drained: the tail chunk's spare room goes back to the pool too
   return true;
 }
 
+void WriteQueue::popFront() noexcept {
+  pool_.give(std::move(chunks_.front().data));
+  chunks_.erase(chunks_.begin());
+  offset_ = 0;
+}
+
 void WriteQueue::clear() noexcept {
-  for (auto& chunk : chunks_) recycle(std::move(chunk));
+  for (auto& chunk : chunks_) pool_.give(std::move(chunk.data));
   chunks_.clear();
   offset_ = 0;
   size_ = 0;
-}
-
-WriteQueue::Chunk WriteQueue::takeChunk() {
-  if (!spare_.empty()) {  // a large write fills several recycled chunks
-    Chunk chunk = std::move(spare_.back());
-    spare_.pop_back();
-    return chunk;
-  }
-  // Always the one size, even for a large write, so that every chunk can be recycled: a
-  // chunk sized to one write would be freed after it drained, an allocation per write.
-  Chunk chunk;
-  chunk.capacity = kChunkSize;
-  chunk.data.reset(new char[chunk.capacity]);
-  return chunk;
-}
-
-void WriteQueue::recycle(Chunk chunk) {
-  if (chunk.capacity != kChunkSize || spare_.size() >= kMaxSpareChunks) return;  // let it go
-  chunk.length = 0;
-  spare_.push_back(std::move(chunk));
 }
 
 }  // namespace torsion::detail

@@ -1,24 +1,44 @@
 // Internal. WriteQueue: what a transport could not send at once, kept as a short list of
-// recycled chunks and flushed with one gathering send.
+// 16 KiB chunks and flushed with one gathering send; ChunkPool: the reactor's spare chunks.
 //
 //   chunks_:  [ head chunk: sent | unsent ] [ full chunk ] [ tail chunk: data | free ]
 //                           ^ offset_                               appends go here ^
 //
-// Drained chunks go back to a small free list, so a connection that keeps queueing
-// reuses the same memory: no allocation per write in steady state.
+// Drained chunks go back to the reactor's pool, not to the connection, so a connection
+// that keeps queueing reuses the same memory (no allocation per write in steady state)
+// while an idle connection holds none.
 #pragma once
 
 #include <torsion/bytes.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
 namespace torsion::detail {
 
-class WriteQueue {
+/// Spare chunks shared by every connection of one reactor, up to a bound.
+class ChunkPool {
  public:
   static constexpr std::size_t kChunkSize = 16 * 1024;
+  /// At most this many spare chunks (4 MiB) are kept; more are freed.
+  static constexpr std::size_t kMaxSpare = 256;
+
+  std::unique_ptr<char[]> take();
+  void give(std::unique_ptr<char[]> chunk) noexcept;
+  std::size_t spare() const noexcept { return spare_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<char[]>> spare_;
+};
+
+class WriteQueue {
+ public:
+  explicit WriteQueue(ChunkPool& pool) : pool_(pool) {}
+  ~WriteQueue() { clear(); }
+  WriteQueue(const WriteQueue&) = delete;
+  WriteQueue& operator=(const WriteQueue&) = delete;
 
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }
@@ -29,20 +49,18 @@ class WriteQueue {
   /// false with `error` set on a socket error; EAGAIN is not an error.
   bool flush(int fd, int& error);
 
-  /// Drops everything queued (abort).
+  /// Drops everything queued (abort), returning the chunks to the pool.
   void clear() noexcept;
 
  private:
   struct Chunk {
     std::unique_ptr<char[]> data;
-    std::size_t capacity = 0;
     std::size_t length = 0;
   };
-  Chunk takeChunk();
-  void recycle(Chunk chunk);
+  void popFront() noexcept;
 
+  ChunkPool& pool_;
   std::vector<Chunk> chunks_;
-  std::vector<Chunk> spare_;
   std::size_t offset_ = 0;  // bytes of chunks_.front() already sent
   std::size_t size_ = 0;    // unsent bytes
 };
