@@ -98,7 +98,8 @@ void TcpConnection::handleEndOfInput() {
   readClosed_ = true;
   updateInterest();
   auto keep = self();
-  guarded("readConnectionLost", [&] { halfCloseable()->readConnectionLost(); });
+  HalfCloseableProtocol* half = halfCloseable();
+  guarded("readConnectionLost", [&] { half->readConnectionLost(); });
   // A half-closeable protocol hears of each direction closing, as in Twisted; once both
   // are closed the connection is done.
   if (writeClosed_ && !closing_) connectionLostNow(Failure(ConnectionDone()));
@@ -164,10 +165,11 @@ void TcpConnection::doWrite() {
     connectionLostNow(Failure(ConnectionLost(errorText(error))));
     return;
   }
-  if (producer() && producerPaused_ && extras_->queue.size() <= extras_->lowWater) {
+  if (Extras* x = extras_.get(); x && x->producer && producerPaused_ && x->queue.size() <= x->lowWater) {
     producerPaused_ = false;
     auto keep = self();
-    guarded("resumeProducing", [&] { extras_->producer->resumeProducing(); });
+    auto producer = x->producer;
+    guarded("resumeProducing", [&] { producer->resumeProducing(); });
     if (closing_) return;
   }
   if (queueEmpty()) afterDrain();
@@ -175,9 +177,9 @@ void TcpConnection::doWrite() {
 }
 
 void TcpConnection::afterDrain() {
-  if (producer() && !streamingProducer_) {
+  if (auto producer = extras_ ? extras_->producer : nullptr; producer && !streamingProducer_) {
     auto keep = self();
-    guarded("resumeProducing", [&] { extras_->producer->resumeProducing(); });
+    guarded("resumeProducing", [&] { producer->resumeProducing(); });
     if (closing_ || !queueEmpty()) return;
   }
   if (disconnecting_) {
@@ -187,9 +189,9 @@ void TcpConnection::afterDrain() {
   if (writeCloseRequested_ && !writeClosed_) {
     ::shutdown(fd_, SHUT_WR);
     writeClosed_ = true;
-    if (halfCloseable_) {
+    if (HalfCloseableProtocol* half = halfCloseable()) {
       auto keep = self();
-      guarded("writeConnectionLost", [&] { halfCloseable()->writeConnectionLost(); });
+      guarded("writeConnectionLost", [&] { half->writeConnectionLost(); });
       if (closing_) return;
     }
     if (readClosed_) {
@@ -200,9 +202,10 @@ void TcpConnection::afterDrain() {
 }
 
 void TcpConnection::checkHighWater() {
-  if (producer() && streamingProducer_ && !producerPaused_ && extras_->queue.size() > extras_->highWater) {
+  Extras* x = extras_.get();
+  if (x && x->producer && streamingProducer_ && !producerPaused_ && x->queue.size() > x->highWater) {
     producerPaused_ = true;
-    auto* push = static_cast<IPushProducer*>(extras_->producer.get());
+    auto* push = static_cast<IPushProducer*>(x->producer.get());
     guarded("pauseProducing", [&] { push->pauseProducing(); });
   }
 }
@@ -238,7 +241,8 @@ void TcpConnection::schedulePull() {
   core_.callSoon([keep = self()] {
     keep->pullScheduled_ = false;
     if (keep->producer() && !keep->streamingProducer_ && keep->queueEmpty() && !keep->closing_) {
-      keep->guarded("resumeProducing", [&] { keep->extras_->producer->resumeProducing(); });
+      auto producer = keep->extras_->producer;
+      keep->guarded("resumeProducing", [&] { producer->resumeProducing(); });
     }
   });
 }
