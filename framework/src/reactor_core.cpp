@@ -165,11 +165,15 @@ int ReactorCore::computeTimeoutMs(double timeoutSeconds) const {
 }
 
 void ReactorCore::iterate(double timeoutSeconds) {
-  auto onError = [](const char* where) {
-    return [where](std::exception_ptr e) { logUnhandled(where, std::move(e)); };
+  // Built once: a pass that has nothing to do should cost next to nothing.
+  static const std::function<void(std::exception_ptr)> threadCallError = [](std::exception_ptr e) {
+    logUnhandled("callFromThread", std::move(e));
   };
-  threadCalls_.runQueued(onError("callFromThread"));
-  timers_.runDue(seconds(), onError("callLater"));
+  static const std::function<void(std::exception_ptr)> timerError = [](std::exception_ptr e) {
+    logUnhandled("callLater", std::move(e));
+  };
+  if (threadCalls_.pending()) threadCalls_.runQueued(threadCallError);
+  if (timers_.size() != 0) timers_.runDue(seconds(), timerError);
   runSoonCalls();
   checkSignal();
 
