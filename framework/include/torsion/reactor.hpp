@@ -167,6 +167,10 @@ class Reactor : public IReactorTime {
   /// never blocking the loop; numeric IPv4 and IPv6 addresses are used as they are.
   /// The factory's startedConnecting is called at once, then either buildProtocol and
   /// the protocol's connectionMade, or clientConnectionFailed.
+  /// @param host a numeric IPv4 or IPv6 address, or a host name.
+  /// @param port the port to connect to.
+  /// @param factory builds the protocol and hears how the attempt went; its doStart is
+  /// called now.
   /// @param timeout seconds before the attempt fails with TimeoutError.
   /// @param bindAddress the local address to bind before connecting, if any.
   std::shared_ptr<Connector> connectTCP(std::string_view host, std::uint16_t port,
@@ -187,6 +191,8 @@ class Reactor : public IReactorTime {
 
   /// Opens a UDP socket on `port` (0: the system picks) and hands its datagrams to
   /// `protocol`, whose startProtocol runs at once.
+  /// @param port the port to bind; 0 lets the system pick (see getHost).
+  /// @param protocol receives the datagrams; the reactor keeps it while the port is open.
   /// @param interface numeric address to bind: "" for all IPv4, "::" for all IPv6.
   /// @param maxPacketSize the largest datagram delivered whole (at most 65536); longer
   /// ones are truncated by the system.
