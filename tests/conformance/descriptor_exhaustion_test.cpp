@@ -31,6 +31,12 @@ double processCpuSeconds() {
 }
 
 TEST_P(DescriptorExhaustion, AcceptingWithoutDescriptorsNeitherSpinsNorStopsTheServer) {
+#if defined(TORSION_TEST_UNDER_UBSAN)
+  // UBSan's vptr check inspects an object of a type it has not seen yet through a pipe;
+  // with every descriptor taken it cannot open one and reports a false error. The normal
+  // build runs this test on every backend.
+  GTEST_SKIP() << "needs free descriptors under UBSan; runs in the normal build";
+#endif
   constexpr int kWaitingClients = 8;
   torsion_test::LogCapture log;
   Built<ScriptedProtocol> servers;

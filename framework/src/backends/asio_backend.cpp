@@ -238,6 +238,8 @@ class AsioBackend final : public Backend {
   // It also holds the memory of the waits: a completing wait frees its operation while
   // its handler still holds a Life, so the memory outlives every use of it.
   struct Life {
+    // A constructor, not an aggregate: make_shared cannot aggregate-initialise on clang 14.
+    explicit Life(AsioBackend* owner) : backend(owner) {}
     AsioBackend* backend;
     HandlerMemory memory;
   };
