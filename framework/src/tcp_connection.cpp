@@ -14,6 +14,15 @@
 
 namespace torsion::detail {
 
+std::shared_ptr<Protocol> buildProtocolOrRefuse(Factory& factory, const Address& peer) {
+  try {
+    return factory.buildProtocol(peer);
+  } catch (...) {
+    ReactorCore::logUnhandled("buildProtocol", std::current_exception());
+    return nullptr;
+  }
+}
+
 TcpConnection::TcpConnection(ReactorCore& core, int fd, const Address& peer, bool isTcp)
     : core_(core), fd_(fd), isTcp_(isTcp), peer_(PeerAddress::from(peer)) {
   if (peer.family == Address::Family::unixSocket) extras().unixPeer = peer;

@@ -2,6 +2,7 @@
 // Also used for Unix stream sockets (same code, no TCP options).
 #pragma once
 
+#include <torsion/factory.hpp>
 #include <torsion/protocol.hpp>
 #include <torsion/selectable.hpp>
 #include <torsion/transport.hpp>
@@ -20,6 +21,10 @@ class ConnectionObserver {
   virtual ~ConnectionObserver() = default;
   virtual void connectionEnded(const Failure& reason) = 0;
 };
+
+/// Asks `factory` for the protocol of a new connection from `peer`. An exception from
+/// buildProtocol is logged and counts as a refusal, like nullptr: the caller closes.
+std::shared_ptr<Protocol> buildProtocolOrRefuse(Factory& factory, const Address& peer);
 
 class TcpConnection final : public Transport, public Selectable, public ReactorHandle {
  public:

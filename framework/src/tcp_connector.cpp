@@ -176,12 +176,7 @@ void TcpConnector::connected() {
   core_.forget(*this);
   int fd = fd_;
   fd_ = -1;
-  std::shared_ptr<Protocol> protocol;
-  try {
-    protocol = factory_->buildProtocol(peer_);
-  } catch (...) {
-    ReactorCore::logUnhandled("buildProtocol", std::current_exception());
-  }
+  std::shared_ptr<Protocol> protocol = buildProtocolOrRefuse(*factory_, peer_);
   if (!protocol) {
     ::close(fd);
     failed(Failure(ConnectError("the factory refused to build a protocol for " + peer_.toString())));

@@ -128,12 +128,7 @@ void StreamPort::doRead() {
 
 void StreamPort::acceptOne(int fd, const sockaddr* address, socklen_t length) {
   Address peer = isTcp_ ? toAddress(address, length) : Address{Address::Family::unixSocket, unixPath_, 0};
-  std::shared_ptr<Protocol> protocol;
-  try {
-    protocol = factory_->buildProtocol(peer);
-  } catch (...) {
-    ReactorCore::logUnhandled("buildProtocol", std::current_exception());
-  }
+  std::shared_ptr<Protocol> protocol = buildProtocolOrRefuse(*factory_, peer);
   if (!protocol) {
     ::close(fd);  // refused by the factory
     return;
