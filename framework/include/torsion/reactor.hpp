@@ -3,6 +3,7 @@
 
 #include <torsion/delayed_call.hpp>
 #include <torsion/factory.hpp>
+#include <torsion/reactor_interfaces.hpp>
 #include <torsion/selectable.hpp>
 #include <torsion/transport.hpp>
 #include <torsion/udp.hpp>
@@ -23,10 +24,6 @@ class Backend;
 class ReactorCore;
 }
 
-/// The phase of a system event in which a trigger runs (Twisted's 'before', 'during',
-/// 'after').
-enum class EventPhase { before, during, after };
-
 /// The event loop: waits on many descriptors through one readiness backend (select,
 /// poll, epoll, kqueue or an Asio io_context), runs timers, and hands bytes to protocols.
 /// To run one on an io_context of your own, see attachToIoContext (asio_reactor.hpp).
@@ -41,11 +38,18 @@ enum class EventPhase { before, during, after };
 /// reactor.listenTCP(8000, torsion::Factory::forProtocol<Echo>());
 /// reactor.run();              // until reactor.stop(), SIGINT or SIGTERM
 /// @endcode
-class Reactor : public IReactorTime {
+///
+/// It implements Twisted's reactor interfaces (IReactorCore, IReactorTime, IReactorTCP,
+/// IReactorUNIX, IReactorUDP, IReactorThreads, IReactorFDSet): code that takes the
+/// narrowest of them can be tested with testing::MemoryReactor instead.
+class Reactor : public IReactorCore,
+                public IReactorTime,
+                public IReactorTCP,
+                public IReactorUNIX,
+                public IReactorUDP,
+                public IReactorThreads,
+                public IReactorFDSet {
  public:
-  /// Identifies a trigger added with addSystemEventTrigger.
-  using TriggerId = std::uint64_t;
-
   /// Creates a reactor on the named backend: "select", "poll", "epoll", "kqueue", "asio". An
   /// empty name means the TORSION_REACTOR environment variable if set, else
   /// defaultBackend().
@@ -76,12 +80,12 @@ class Reactor : public IReactorTime {
   /// @param installSignalHandlers when true, SIGINT and SIGTERM stop this reactor
   /// cleanly while it runs (only one reactor per process may own them; the previous
   /// handlers are restored when run returns).
-  void run(bool installSignalHandlers = true);
+  void run(bool installSignalHandlers = true) override;
 
   /// Asks the loop to finish: the current iteration completes, shutdown triggers run,
   /// then run() returns. Safe inside any callback.
   /// @throws ReactorNotRunning if the reactor is not running or already stopping.
-  void stop();
+  void stop() override;
 
   /// Runs one pass of the loop: due timers and thread calls, then waits at most
   /// `timeoutSeconds` for I/O and dispatches it. Useful in tests and to embed the
@@ -89,7 +93,7 @@ class Reactor : public IReactorTime {
   void iterate(double timeoutSeconds = 0);
 
   /// True between the start of run() and its return (and false once stopping).
-  bool running() const noexcept;
+  bool running() const noexcept override;
 
   /// Seconds on a monotonic clock.
   double seconds() const override;
@@ -104,54 +108,54 @@ class Reactor : public IReactorTime {
 
   /// Runs `fn` once the reactor is running: at once if it already is, else at the
   /// start of run().
-  void callWhenRunning(std::function<void()> fn);
+  void callWhenRunning(std::function<void()> fn) override;
 
   /// Runs `fn` on the reactor's thread at the next pass of its loop, waking the loop
   /// if it is asleep. Calls from one thread run in the order they were made.
   /// Thread-safe: the one method any thread may call.
-  void callFromThread(std::function<void()> fn);
+  void callFromThread(std::function<void()> fn) override;
 
   /// Runs `fn` on the reactor's thread pool (started on first use, at most
   /// suggestThreadPoolSize threads, 10 by default). Report back with callFromThread.
   /// Exceptions escaping `fn` are logged.
-  void callInThread(std::function<void()> fn);
+  void callInThread(std::function<void()> fn) override;
 
   /// Sets the largest number of threads the pool may start.
   /// @throws std::invalid_argument if `maxThreads` is 0.
-  void suggestThreadPoolSize(std::size_t maxThreads);
+  void suggestThreadPoolSize(std::size_t maxThreads) override;
 
   /// Adds a trigger for a system event: "startup" (fired by run) or "shutdown" (fired
   /// by stop), or any name passed to fireSystemEvent. Triggers run before, during or
   /// after the event, in the order they were added within a phase, and are removed
   /// once they have run.
-  TriggerId addSystemEventTrigger(EventPhase phase, std::string_view eventType, std::function<void()> fn);
+  TriggerId addSystemEventTrigger(EventPhase phase, std::string_view eventType, std::function<void()> fn) override;
 
   /// Removes a trigger that has not run yet.
   /// @throws std::invalid_argument if no such trigger is pending.
-  void removeSystemEventTrigger(TriggerId id);
+  void removeSystemEventTrigger(TriggerId id) override;
 
   /// Runs the triggers of `eventType`: all 'before', then all 'during', then all
   /// 'after'.
-  void fireSystemEvent(std::string_view eventType);
+  void fireSystemEvent(std::string_view eventType) override;
 
   /// Watches `selectable` for readability until removeReader or removeAll.
   /// @throws BackendLimitError if the backend cannot watch this descriptor (select and
   /// a descriptor at or above FD_SETSIZE).
-  void addReader(Selectable& selectable);
+  void addReader(Selectable& selectable) override;
 
   /// Watches `selectable` for writability until removeWriter or removeAll.
   /// @throws BackendLimitError as addReader.
-  void addWriter(Selectable& selectable);
+  void addWriter(Selectable& selectable) override;
 
   /// Stops watching for readability (no effect if not watched).
-  void removeReader(Selectable& selectable);
+  void removeReader(Selectable& selectable) override;
 
   /// Stops watching for writability (no effect if not watched).
-  void removeWriter(Selectable& selectable);
+  void removeWriter(Selectable& selectable) override;
 
   /// Stops watching `selectable` altogether. Events already collected for it in the
   /// current pass are dropped, even if its descriptor number is reused at once.
-  void removeAll(Selectable& selectable);
+  void removeAll(Selectable& selectable) override;
 
   /// Listens for TCP connections and builds a protocol with `factory` for each.
   /// @param port the port; 0 lets the system pick (see ListeningPort::getHost).
@@ -161,7 +165,7 @@ class Reactor : public IReactorTime {
   /// IPv6 (and IPv4 where dual-stack), "127.0.0.1", "::1", ... (numeric only).
   /// @throws CannotListenError naming the address and the reason (port in use, ...).
   std::shared_ptr<ListeningPort> listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory, int backlog = 50,
-                                           std::string_view interface = {});
+                                           std::string_view interface = {}) override;
 
   /// Connects to `host`:`port` with TCP. A host name is resolved on the thread pool,
   /// never blocking the loop; numeric IPv4 and IPv6 addresses are used as they are.
@@ -175,19 +179,19 @@ class Reactor : public IReactorTime {
   /// @param bindAddress the local address to bind before connecting, if any.
   std::shared_ptr<Connector> connectTCP(std::string_view host, std::uint16_t port,
                                         std::shared_ptr<ClientFactory> factory, double timeout = 30,
-                                        std::optional<Address> bindAddress = std::nullopt);
+                                        std::optional<Address> bindAddress = std::nullopt) override;
 
   /// Listens on a Unix domain stream socket at `path`. A stale socket file (one that
   /// nobody accepts on) is replaced; the file is removed by stopListening.
   /// @throws CannotListenError if the path is in use by a live server, too long, or
   /// cannot be bound.
   std::shared_ptr<ListeningPort> listenUNIX(std::string_view path, std::shared_ptr<Factory> factory,
-                                            int backlog = 50);
+                                            int backlog = 50) override;
 
   /// Connects to the Unix domain stream socket at `path`; the factory is told as for
   /// connectTCP.
   std::shared_ptr<Connector> connectUNIX(std::string_view path, std::shared_ptr<ClientFactory> factory,
-                                         double timeout = 30);
+                                         double timeout = 30) override;
 
   /// Opens a UDP socket on `port` (0: the system picks) and hands its datagrams to
   /// `protocol`, whose startProtocol runs at once.
@@ -198,7 +202,7 @@ class Reactor : public IReactorTime {
   /// ones are truncated by the system.
   /// @throws CannotListenError naming the address and the reason.
   std::shared_ptr<DatagramTransport> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
-                                               std::string_view interface = {}, std::size_t maxPacketSize = 8192);
+                                               std::string_view interface = {}, std::size_t maxPacketSize = 8192) override;
 
   /// The core of the reactor; for torsion's own transports, not for users.
   detail::ReactorCore& core() noexcept { return *core_; }
