@@ -38,11 +38,15 @@ void MemoryListeningPort::stopListening() {
   factory_->doStop();
 }
 
-AcceptedConnection MemoryListeningPort::accept(Address peer) {
+AcceptedConnection MemoryListeningPort::accept(std::optional<Address> peer) {
   if (!listening_) throw std::logic_error("MemoryListeningPort::accept: the port no longer listens");
-  std::shared_ptr<Protocol> protocol = factory_->buildProtocol(peer);
+  if (!peer) {
+    peer = host_.family == Address::Family::unixSocket ? Address{Address::Family::unixSocket, "", 0}
+                                                       : Address{Address::Family::ipv4, "192.168.1.1", 54321};
+  }
+  std::shared_ptr<Protocol> protocol = factory_->buildProtocol(*peer);
   if (!protocol) return {};
-  auto transport = std::make_shared<StringTransport>(host_, std::move(peer));
+  auto transport = std::make_shared<StringTransport>(host_, std::move(*peer));
   transport->makeConnection(*protocol);
   return {std::move(protocol), std::move(transport)};
 }
@@ -113,7 +117,10 @@ std::shared_ptr<StringTransport> MemoryConnector::completeConnection() {
   }
   state_ = State::connected;
   protocol_ = std::move(protocol);
-  transport_ = std::make_shared<StringTransport>(Address{Address::Family::ipv4, "10.0.0.1", 12345}, destination_);
+  // A Unix client's own end has no name, as an unbound Unix socket.
+  Address host = destination_.family == Address::Family::unixSocket ? Address{Address::Family::unixSocket, "", 0}
+                                                                    : Address{Address::Family::ipv4, "10.0.0.1", 12345};
+  transport_ = std::make_shared<StringTransport>(std::move(host), destination_);
   transport_->makeConnection(*protocol_);
   return transport_;
 }
@@ -135,6 +142,48 @@ void MemoryConnector::dropConnection(const Failure& reason) {
   endAttempt();
 }
 
+// ---------------------------------------------------------------- MemoryDatagramTransport
+
+MemoryDatagramTransport::MemoryDatagramTransport(Address host, std::weak_ptr<DatagramProtocol> protocol)
+    : host_(std::move(host)), protocol_(std::move(protocol)) {}
+
+void MemoryDatagramTransport::write(Bytes data, const Address& to) {
+  if (connectedTo_ && to != *connectedTo_) {
+    throw std::logic_error("DatagramTransport::write: connected to another address");
+  }
+  if (!listening_) return;
+  written.push_back({std::string(data), to});
+}
+
+void MemoryDatagramTransport::write(Bytes data) {
+  if (!connectedTo_) throw std::logic_error("DatagramTransport::write without an address: not connected");
+  write(data, *connectedTo_);
+}
+
+void MemoryDatagramTransport::connect(const Address& address) {
+  if (address.family != host_.family) {
+    throw std::invalid_argument("DatagramTransport::connect: '" + address.toString() + "' is of another family");
+  }
+  connectedTo_ = address;
+}
+
+void MemoryDatagramTransport::stopListening() {
+  if (!listening_) return;
+  listening_ = false;
+  if (auto protocol = protocol_.lock()) protocol->stopProtocol();
+}
+
+void MemoryDatagramTransport::receive(Bytes data, const Address& from) {
+  if (!listening_ || (connectedTo_ && from != *connectedTo_)) return;
+  if (auto protocol = protocol_.lock()) protocol->datagramReceived(data, from);
+}
+
+void MemoryDatagramTransport::reportConnectionRefused() {
+  if (!connectedTo_) throw std::logic_error("MemoryDatagramTransport::reportConnectionRefused: not connected");
+  if (!listening_) return;
+  if (auto protocol = protocol_.lock()) protocol->connectionRefused();
+}
+
 // ---------------------------------------------------------------- MemoryReactor
 
 std::shared_ptr<ListeningPort> MemoryReactor::listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory,
@@ -149,16 +198,82 @@ std::shared_ptr<Connector> MemoryReactor::connectTCP(std::string_view host, std:
                                                      std::shared_ptr<ClientFactory> factory, double timeout,
                                                      std::optional<Address> bindAddress) {
   tcpClients.push_back({std::string(host), port, factory, timeout, bindAddress});
-  auto connector = std::make_shared<MemoryConnector>(addressOf(host, port), std::move(factory));
+  return startConnector(addressOf(host, port), std::move(factory));
+}
+
+std::shared_ptr<ListeningPort> MemoryReactor::listenUNIX(std::string_view path, std::shared_ptr<Factory> factory,
+                                                         int backlog) {
+  auto listening =
+      std::make_shared<MemoryListeningPort>(Address{Address::Family::unixSocket, std::string(path), 0}, factory);
+  unixServers.push_back({std::string(path), std::move(factory), backlog, listening});
+  return listening;
+}
+
+std::shared_ptr<Connector> MemoryReactor::connectUNIX(std::string_view path, std::shared_ptr<ClientFactory> factory,
+                                                      double timeout) {
+  unixClients.push_back({std::string(path), factory, timeout});
+  return startConnector(Address{Address::Family::unixSocket, std::string(path), 0}, std::move(factory));
+}
+
+std::shared_ptr<MemoryConnector> MemoryReactor::startConnector(Address destination,
+                                                               std::shared_ptr<ClientFactory> factory) {
+  auto connector = std::make_shared<MemoryConnector>(std::move(destination), std::move(factory));
   connectors.push_back(connector);
   connector->startAttempt();
   return connector;
 }
 
-void MemoryReactor::run() {
+std::shared_ptr<DatagramTransport> MemoryReactor::listenUDP(std::uint16_t port,
+                                                            std::shared_ptr<DatagramProtocol> protocol,
+                                                            std::string_view interface, std::size_t maxPacketSize) {
+  if (!protocol) throw std::invalid_argument("listenUDP: the protocol is null");
+  // The transport holds its protocol weakly (the record below keeps it alive): a strong
+  // pointer each way would be a cycle that outlives the test.
+  auto transport =
+      std::make_shared<MemoryDatagramTransport>(addressOf(interface.empty() ? "0.0.0.0" : interface, port), protocol);
+  udpPorts.push_back({port, protocol, std::string(interface), maxPacketSize, transport});
+  protocol->makeConnection(transport);
+  return transport;
+}
+
+void MemoryReactor::callFromThread(std::function<void()> fn) {
+  std::lock_guard lock(threadCallsMutex_);
+  threadCalls_.push_back(std::move(fn));
+}
+
+void MemoryReactor::callInThread(std::function<void()> fn) { poolJobs_.push_back(std::move(fn)); }
+
+void MemoryReactor::suggestThreadPoolSize(std::size_t maxThreads) {
+  if (maxThreads == 0) throw std::invalid_argument("suggestThreadPoolSize: the pool needs at least one thread");
+  threadPoolSize = maxThreads;
+}
+
+std::size_t MemoryReactor::runCallsFromThreads() {
+  std::vector<std::function<void()>> due;
+  {
+    std::lock_guard lock(threadCallsMutex_);
+    due.swap(threadCalls_);
+  }
+  for (auto& call : due) call();
+  return due.size();
+}
+
+std::size_t MemoryReactor::runThreadPoolJobs() {
+  auto due = std::exchange(poolJobs_, {});
+  for (auto& job : due) job();
+  return due.size();
+}
+
+std::size_t MemoryReactor::pendingCallsFromThreads() const {
+  std::lock_guard lock(threadCallsMutex_);
+  return threadCalls_.size();
+}
+
+void MemoryReactor::run(bool installSignalHandlers) {
   if (running_) throw std::logic_error("MemoryReactor::run: already running");
   running_ = true;
   hasRun = true;
+  signalHandlersRequested = installSignalHandlers;
   fireSystemEvent("startup");
   auto hooks = std::move(whenRunning_);
   whenRunning_.clear();
@@ -181,14 +296,14 @@ void MemoryReactor::callWhenRunning(std::function<void()> fn) {
   }
 }
 
-Reactor::TriggerId MemoryReactor::addSystemEventTrigger(EventPhase phase, std::string_view eventType,
-                                                        std::function<void()> fn) {
-  const Reactor::TriggerId id = nextTrigger_++;
+MemoryReactor::TriggerId MemoryReactor::addSystemEventTrigger(EventPhase phase, std::string_view eventType,
+                                                              std::function<void()> fn) {
+  const TriggerId id = nextTrigger_++;
   triggers.push_back({id, phase, std::string(eventType), std::move(fn)});
   return id;
 }
 
-void MemoryReactor::removeSystemEventTrigger(Reactor::TriggerId id) {
+void MemoryReactor::removeSystemEventTrigger(TriggerId id) {
   auto found = std::find_if(triggers.begin(), triggers.end(), [id](const Trigger& t) { return t.id == id; });
   if (found == triggers.end()) throw std::invalid_argument("removeSystemEventTrigger: no such trigger is pending");
   triggers.erase(found);

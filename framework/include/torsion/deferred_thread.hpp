@@ -2,7 +2,7 @@
 #pragma once
 
 #include <torsion/deferred.hpp>
-#include <torsion/reactor.hpp>
+#include <torsion/reactor_interfaces.hpp>
 
 #include <memory>
 #include <optional>
@@ -11,15 +11,16 @@
 
 namespace torsion {
 
-/// Runs `fn()` on `reactor`'s thread pool (Reactor::callInThread) and fires the returned
-/// Deferred on the reactor's thread (through Reactor::callFromThread) with fn's value,
+/// Runs `fn()` on `reactor`'s thread pool (IReactorThreads::callInThread) and fires the returned
+/// Deferred on the reactor's thread (through IReactorThreads::callFromThread) with fn's value,
 /// or its failure if it throws (Twisted's threads.deferToThread).
 ///
 /// `fn` must not touch the reactor or any Deferred: it runs on another thread. Call this
 /// on the reactor's thread; the Deferred's callbacks run there, during the reactor's
 /// loop. The thread cannot be stopped: cancel() errbacks the Deferred with
 /// CancelledError and the late result is dropped.
-/// @param reactor the reactor whose pool runs `fn` and whose thread gets the result.
+/// @param reactor the reactor whose pool runs `fn` and whose thread gets the result (a
+/// Reactor, or a testing::MemoryReactor whose test runs the job and the result).
 /// @param fn a function taking no arguments; it may be move-only.
 /// @return a Deferred of fn's result (Deferred<void> if it returns nothing).
 /// @code
@@ -27,7 +28,7 @@ namespace torsion {
 ///     .addCallback([](std::string contents) { ... });                        // back on the loop
 /// @endcode
 template <class F>
-auto deferToThread(Reactor& reactor, F&& fn) {
+auto deferToThread(IReactorThreads& reactor, F&& fn) {
   using Fn = std::decay_t<F>;
   static_assert(std::is_invocable_v<Fn&>, "deferToThread: the function must be callable with no arguments");
   using R = std::invoke_result_t<Fn&>;
