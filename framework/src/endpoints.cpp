@@ -1,57 +1,95 @@
 #include <torsion/endpoints.hpp>
 #include <torsion/errors.hpp>
-#include <torsion/reactor.hpp>
 
 #include "endpoint_description.hpp"
-#include "reactor_core.hpp"
+#include "protocol_access.hpp"
+
+#include <stdexcept>
+#include <utility>
 
 namespace torsion {
 
 namespace {
 
-// What a client endpoint's connect() shares between its factory and its canceller.
+// What a client endpoint's connect() shares between its factory, its protocol wrapper
+// and its canceller.
 struct PendingConnect {
   Deferred<std::shared_ptr<Protocol>> result;
   std::weak_ptr<Connector> connector;  // weak: the connector owns the factory that owns us
+
+  void succeed(const std::shared_ptr<Protocol>& protocol) {
+    if (std::exchange(settled, true)) return;
+    result.callback(protocol);
+  }
+  void fail(const Failure& reason) {
+    if (std::exchange(settled, true)) return;
+    result.errback(reason);
+  }
   bool settled = false;
 };
 
-// Wraps the user's factory: builds the user's protocol, and settles the Deferred once
-// the connection is made (after connectionMade) or has failed.
+// Stands between the transport and the user's protocol, as Twisted's endpoint wrapping
+// protocol: its connectionMade connects the user's protocol and then fires the
+// Deferred, so the Deferred fires right after the user's connectionMade without asking
+// the reactor for anything but the connection. Everything else is passed through.
+// A half-closeable user protocol gets a half-closeable wrapper (the transport decides
+// what to do with a FIN by the type of its protocol).
+template <class Base>
+class WrappingProtocol : public Base {
+ public:
+  WrappingProtocol(std::shared_ptr<Protocol> wrapped, std::shared_ptr<PendingConnect> pending)
+      : wrapped_(std::move(wrapped)), pending_(std::move(pending)) {}
+
+  void connectionMade() override {
+    wrapped_->makeConnection(this->transportPtr());
+    pending_->succeed(wrapped_);
+  }
+  void dataReceived(Bytes data) override { wrapped_->dataReceived(data); }
+  void connectionLost(const Failure& reason) override {
+    detail::ProtocolAccess::markDisconnected(*wrapped_);
+    wrapped_->connectionLost(reason);
+  }
+
+ protected:
+  std::shared_ptr<Protocol> wrapped_;
+  std::shared_ptr<PendingConnect> pending_;
+};
+
+class HalfCloseableWrappingProtocol final : public WrappingProtocol<HalfCloseableProtocol> {
+ public:
+  using WrappingProtocol::WrappingProtocol;
+  void readConnectionLost() override { static_cast<HalfCloseableProtocol&>(*wrapped_).readConnectionLost(); }
+  void writeConnectionLost() override { static_cast<HalfCloseableProtocol&>(*wrapped_).writeConnectionLost(); }
+};
+
+// Wraps the user's factory: builds the user's protocol inside a wrapper, and settles
+// the Deferred if the attempt fails (or the connection is lost before connectionMade
+// completed, e.g. because it threw).
 class EndpointClientFactory final : public ClientFactory {
  public:
-  EndpointClientFactory(Reactor& reactor, std::shared_ptr<Factory> wrapped, std::shared_ptr<PendingConnect> pending)
-      : reactor_(reactor), wrapped_(std::move(wrapped)), pending_(std::move(pending)) {}
+  EndpointClientFactory(std::shared_ptr<Factory> wrapped, std::shared_ptr<PendingConnect> pending)
+      : wrapped_(std::move(wrapped)), pending_(std::move(pending)) {}
 
   std::shared_ptr<Protocol> buildProtocol(const Address& address) override {
     auto built = wrapped_->buildProtocol(address);
-    if (built) {
-      // makeConnection runs right after this returns; fire once it has, in this same pass.
-      auto pending = pending_;
-      reactor_.core().callSoon([pending, built] {
-        if (pending->settled) return;
-        pending->settled = true;
-        pending->result.callback(built);
-      });
+    if (!built) return nullptr;
+    if (dynamic_cast<HalfCloseableProtocol*>(built.get()) != nullptr) {
+      return std::make_shared<HalfCloseableWrappingProtocol>(std::move(built), pending_);
     }
-    return built;
+    return std::make_shared<WrappingProtocol<Protocol>>(std::move(built), pending_);
   }
   void startFactory() override { wrapped_->doStart(); }
   void stopFactory() override { wrapped_->doStop(); }
-  void clientConnectionFailed(Connector&, const Failure& reason) override {
-    if (pending_->settled) return;
-    pending_->settled = true;
-    pending_->result.errback(reason);
-  }
+  void clientConnectionFailed(Connector&, const Failure& reason) override { pending_->fail(reason); }
+  void clientConnectionLost(Connector&, const Failure& reason) override { pending_->fail(reason); }
 
  private:
-  Reactor& reactor_;
   std::shared_ptr<Factory> wrapped_;
   std::shared_ptr<PendingConnect> pending_;
 };
 
 template <class Connect>
-Deferred<std::shared_ptr<Protocol>> connectWith(Reactor& reactor, std::shared_ptr<Factory> factory, Connect&& connect) {
+Deferred<std::shared_ptr<Protocol>> connectWith(std::shared_ptr<Factory> factory, Connect&& connect) {
   if (!factory) throw std::invalid_argument("endpoint connect: factory is null");
   auto pending = std::make_shared<PendingConnect>();
   std::weak_ptr<PendingConnect> weak = pending;
@@ -63,7 +101,7 @@ Deferred<std::shared_ptr<Protocol>> connectWith(Reactor& reactor, std::shared_pt
       connector->stopConnecting();  // fails the Deferred with ConnectingCancelledError
     }
   });
-  auto wrapper = std::make_shared<EndpointClientFactory>(reactor, std::move(factory), pending);
+  auto wrapper = std::make_shared<EndpointClientFactory>(std::move(factory), pending);
   pending->connector = connect(wrapper);
   return pending->result;
 }
@@ -79,50 +117,50 @@ Deferred<std::shared_ptr<ListeningPort>> listenWith(Listen&& listen) {
 
 }  // namespace
 
-TCPServerEndpoint::TCPServerEndpoint(Reactor& reactor, std::uint16_t port, int backlog, std::string interface)
+TCPServerEndpoint::TCPServerEndpoint(IReactorTCP& reactor, std::uint16_t port, int backlog, std::string interface)
     : reactor_(reactor), port_(port), backlog_(backlog), interface_(std::move(interface)) {}
 
 Deferred<std::shared_ptr<ListeningPort>> TCPServerEndpoint::listen(std::shared_ptr<Factory> factory) {
   return listenWith([&] { return reactor_.listenTCP(port_, std::move(factory), backlog_, interface_); });
 }
 
-TCPClientEndpoint::TCPClientEndpoint(Reactor& reactor, std::string host, std::uint16_t port, double timeout,
+TCPClientEndpoint::TCPClientEndpoint(IReactorTCP& reactor, std::string host, std::uint16_t port, double timeout,
                                      std::optional<Address> bindAddress)
     : reactor_(reactor), host_(std::move(host)), port_(port), timeout_(timeout), bindAddress_(std::move(bindAddress)) {}
 
 Deferred<std::shared_ptr<Protocol>> TCPClientEndpoint::connect(std::shared_ptr<Factory> factory) {
-  return connectWith(reactor_, std::move(factory), [&](std::shared_ptr<ClientFactory> wrapper) {
+  return connectWith(std::move(factory), [&](std::shared_ptr<ClientFactory> wrapper) {
     return reactor_.connectTCP(host_, port_, std::move(wrapper), timeout_, bindAddress_);
   });
 }
 
-UNIXServerEndpoint::UNIXServerEndpoint(Reactor& reactor, std::string path, int backlog)
+UNIXServerEndpoint::UNIXServerEndpoint(IReactorUNIX& reactor, std::string path, int backlog)
     : reactor_(reactor), path_(std::move(path)), backlog_(backlog) {}
 
 Deferred<std::shared_ptr<ListeningPort>> UNIXServerEndpoint::listen(std::shared_ptr<Factory> factory) {
   return listenWith([&] { return reactor_.listenUNIX(path_, std::move(factory), backlog_); });
 }
 
-UNIXClientEndpoint::UNIXClientEndpoint(Reactor& reactor, std::string path, double timeout)
+UNIXClientEndpoint::UNIXClientEndpoint(IReactorUNIX& reactor, std::string path, double timeout)
     : reactor_(reactor), path_(std::move(path)), timeout_(timeout) {}
 
 Deferred<std::shared_ptr<Protocol>> UNIXClientEndpoint::connect(std::shared_ptr<Factory> factory) {
-  return connectWith(reactor_, std::move(factory), [&](std::shared_ptr<ClientFactory> wrapper) {
+  return connectWith(std::move(factory), [&](std::shared_ptr<ClientFactory> wrapper) {
     return reactor_.connectUNIX(path_, std::move(wrapper), timeout_);
   });
 }
 
-std::shared_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::string_view description) {
+std::shared_ptr<IStreamServerEndpoint> serverFromString(StreamReactors reactor, std::string_view description) {
   auto parsed = detail::parseServerEndpoint(description);
   int backlog = detail::endpointCount(parsed, "backlog", 50);
   if (parsed.type == "tcp") {
     auto interface = parsed.arguments.count("interface") ? parsed.arguments["interface"] : std::string();
-    return std::make_shared<TCPServerEndpoint>(reactor, detail::endpointPort(parsed, "port"), backlog, interface);
+    return std::make_shared<TCPServerEndpoint>(reactor.tcp(), detail::endpointPort(parsed, "port"), backlog, interface);
   }
-  return std::make_shared<UNIXServerEndpoint>(reactor, parsed.arguments["address"], backlog);
+  return std::make_shared<UNIXServerEndpoint>(reactor.unixSockets(), parsed.arguments["address"], backlog);
 }
 
-std::shared_ptr<IStreamClientEndpoint> clientFromString(Reactor& reactor, std::string_view description) {
+std::shared_ptr<IStreamClientEndpoint> clientFromString(StreamReactors reactor, std::string_view description) {
   auto parsed = detail::parseClientEndpoint(description);
   double timeout = detail::endpointSeconds(parsed, "timeout", 30);
   if (parsed.type == "tcp") {
@@ -130,10 +168,10 @@ std::shared_ptr<IStreamClientEndpoint> clientFromString(Reactor& reactor, std::s
     if (parsed.arguments.count("bindAddress")) {
       bindAddress = Address{Address::Family::ipv4, parsed.arguments["bindAddress"], 0};
     }
-    return std::make_shared<TCPClientEndpoint>(reactor, parsed.arguments["host"], detail::endpointPort(parsed, "port"),
-                                               timeout, bindAddress);
+    return std::make_shared<TCPClientEndpoint>(reactor.tcp(), parsed.arguments["host"],
+                                               detail::endpointPort(parsed, "port"), timeout, bindAddress);
   }
-  return std::make_shared<UNIXClientEndpoint>(reactor, parsed.arguments["path"], timeout);
+  return std::make_shared<UNIXClientEndpoint>(reactor.unixSockets(), parsed.arguments["path"], timeout);
 }
 
 }  // namespace torsion

@@ -6,6 +6,8 @@
 #include <torsion/protocols/echo.hpp>
 #include <torsion/reactor.hpp>
 
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "loop_helpers.hpp"
@@ -164,6 +166,63 @@ TEST_P(EndpointsTest, ListenFailureFailsTheDeferred) {
   EXPECT_NE(failure.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << failure;
 }
 
+// The Deferred fires from inside connection set-up through a wrapping protocol; the
+// wrapper must keep a half-closeable protocol half-closeable: the server's FIN reaches
+// readConnectionLost, and the client may still write.
+class HalfClosingServer : public torsion::Protocol {
+ public:
+  void connectionMade() override { transport().loseWriteConnection(); }
+  void dataReceived(torsion::Bytes data) override { received.append(data); }
+  std::string received;
+};
+
+class HalfCloseableClient : public torsion::HalfCloseableProtocol {
+ public:
+  void readConnectionLost() override {
+    readLost = true;
+    transport().write("after FIN");
+    transport().loseConnection();
+  }
+  void connectionLost(const torsion::Failure& reason) override { lostReason = reason.typeName(); }
+  bool readLost = false;
+  std::string lostReason;
+};
+
+TEST_P(EndpointsTest, AHalfCloseableClientStaysHalfCloseable) {
+  auto server = std::make_shared<HalfClosingServer>();
+  auto serverFactory = std::make_shared<torsion::Factory>();
+  serverFactory->protocol = [server] { return server; };
+  auto port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+  Outcome outcome;
+  record(torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port->getHost().port))
+             ->connect(torsion::Factory::forProtocol<HalfCloseableClient>()),
+         outcome);
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  auto client = std::dynamic_pointer_cast<HalfCloseableClient>(outcome.protocol);
+  ASSERT_TRUE(client) << outcome.failureMessage;
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return !client->lostReason.empty() && server->received == "after FIN"; }));
+  EXPECT_TRUE(client->readLost);
+  EXPECT_EQ(server->received, "after FIN");
+  EXPECT_EQ(client->lostReason, "torsion::ConnectionDone");
+}
+
+class ThrowsOnConnect : public torsion::Protocol {
+ public:
+  void connectionMade() override { throw std::runtime_error("refusing to talk"); }
+};
+
+TEST_P(EndpointsTest, AConnectionMadeThatThrowsFailsTheDeferred) {
+  std::uint16_t port = listenEcho(reactor, "tcp:0:interface=127.0.0.1");
+  Outcome outcome;
+  record(torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port))
+             ->connect(torsion::Factory::forProtocol<ThrowsOnConnect>()),
+         outcome);
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  EXPECT_FALSE(outcome.protocol);
+  EXPECT_FALSE(outcome.failureType.empty());
+  EXPECT_NE(outcome.failureMessage.find("refusing to talk"), std::string::npos) << outcome.failureMessage;
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryBackend, EndpointsTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
                          transports_test::backendName);
 
@@ -192,18 +251,19 @@ TEST_P(MalformedEndpointTest, NamesTheBadPart) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Descriptions, MalformedEndpointTest,
-    testing::Values(BadDescription{"", true, "empty"}, BadDescription{"ssl:443", true, "unknown endpoint type 'ssl'"},
-                    BadDescription{"tcp", true, "missing port"}, BadDescription{"tcp:http", true, "port='http'"},
-                    BadDescription{"tcp:70000", true, "0..65535"},
-                    BadDescription{"tcp:80:colour=blue", true, "unknown parameter 'colour'"},
-                    BadDescription{"tcp:80:port=81", true, "'port' given twice"},
-                    BadDescription{"tcp:80:backlog=many", true, "backlog='many'"},
-                    BadDescription{"tcp:host=localhost", false, "missing port"},
-                    BadDescription{"tcp:port=80", false, "missing host"},
-                    BadDescription{"tcp:localhost:80:timeout=-1", false, "timeout='-1'"},
-                    BadDescription{"tcp:a:1:extra", false, "unexpected argument 'extra'"},
-                    BadDescription{"unix:", false, "missing path"}));
+INSTANTIATE_TEST_SUITE_P(Descriptions, MalformedEndpointTest,
+                         testing::Values(BadDescription{"", true, "empty"},
+                                         BadDescription{"ssl:443", true, "unknown endpoint type 'ssl'"},
+                                         BadDescription{"tcp", true, "missing port"},
+                                         BadDescription{"tcp:http", true, "port='http'"},
+                                         BadDescription{"tcp:70000", true, "0..65535"},
+                                         BadDescription{"tcp:80:colour=blue", true, "unknown parameter 'colour'"},
+                                         BadDescription{"tcp:80:port=81", true, "'port' given twice"},
+                                         BadDescription{"tcp:80:backlog=many", true, "backlog='many'"},
+                                         BadDescription{"tcp:host=localhost", false, "missing port"},
+                                         BadDescription{"tcp:port=80", false, "missing host"},
+                                         BadDescription{"tcp:localhost:80:timeout=-1", false, "timeout='-1'"},
+                                         BadDescription{"tcp:a:1:extra", false, "unexpected argument 'extra'"},
+                                         BadDescription{"unix:", false, "missing path"}));
 
 }  // namespace

@@ -5,8 +5,10 @@
 #include <torsion/deferred.hpp>
 #include <torsion/factory.hpp>
 #include <torsion/protocol.hpp>
+#include <torsion/reactor_interfaces.hpp>
 #include <torsion/transport.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,8 +17,6 @@
 #include <utility>
 
 namespace torsion {
-
-class Reactor;
 
 /// Something a server can listen on (Twisted's IStreamServerEndpoint).
 class IStreamServerEndpoint {
@@ -33,8 +33,9 @@ class IStreamClientEndpoint {
  public:
   virtual ~IStreamClientEndpoint() = default;
   /// Connects, building the protocol with `factory` (a plain Factory is enough).
-  /// @return a Deferred that fires with the connected protocol (after its
-  /// connectionMade), or fails with the reason the connection could not be made
+  /// @return a Deferred that fires with the connected protocol right after its
+  /// connectionMade returns (from inside the transport's connection set-up, as
+  /// Twisted's wrapping protocol does), or fails with the reason the connection could not be made
   /// (ConnectionRefusedError, TimeoutError, DNSLookupError, ...). Cancelling it while
   /// connecting stops the attempt with ConnectingCancelledError.
   virtual Deferred<std::shared_ptr<Protocol>> connect(std::shared_ptr<Factory> factory) = 0;
@@ -43,15 +44,17 @@ class IStreamClientEndpoint {
 /// Listens on a TCP port (IPv4 or IPv6 by the interface's form).
 class TCPServerEndpoint : public IStreamServerEndpoint {
  public:
-  /// @param reactor the reactor to listen on; must outlive the endpoint.
+  /// @param reactor the reactor (or testing::MemoryReactor) to listen on; must outlive
+  /// the endpoint.
   /// @param port the port (0: the system picks).
   /// @param backlog the listen() backlog.
   /// @param interface numeric address to bind ("" for all IPv4).
-  TCPServerEndpoint(Reactor& reactor, std::uint16_t port, int backlog = 50, std::string interface = {});
+  TCPServerEndpoint(IReactorTCP& reactor, std::uint16_t port, int backlog = 50, std::string interface = {});
+  /// Listens with `factory` (IReactorTCP::listenTCP).
   Deferred<std::shared_ptr<ListeningPort>> listen(std::shared_ptr<Factory> factory) override;
 
  private:
-  Reactor& reactor_;
+  IReactorTCP& reactor_;
   std::uint16_t port_;
   int backlog_;
   std::string interface_;
@@ -65,12 +68,13 @@ class TCPClientEndpoint : public IStreamClientEndpoint {
   /// @param port the port.
   /// @param timeout seconds before the attempt fails with TimeoutError.
   /// @param bindAddress local address to bind first, if any.
-  TCPClientEndpoint(Reactor& reactor, std::string host, std::uint16_t port, double timeout = 30,
+  TCPClientEndpoint(IReactorTCP& reactor, std::string host, std::uint16_t port, double timeout = 30,
                     std::optional<Address> bindAddress = std::nullopt);
+  /// Connects with `factory` (IReactorTCP::connectTCP); see IStreamClientEndpoint::connect.
   Deferred<std::shared_ptr<Protocol>> connect(std::shared_ptr<Factory> factory) override;
 
  private:
-  Reactor& reactor_;
+  IReactorTCP& reactor_;
   std::string host_;
   std::uint16_t port_;
   double timeout_;
@@ -83,11 +87,12 @@ class UNIXServerEndpoint : public IStreamServerEndpoint {
   /// @param reactor the reactor to listen on; must outlive the endpoint.
   /// @param path the socket file's path.
   /// @param backlog the listen() backlog.
-  UNIXServerEndpoint(Reactor& reactor, std::string path, int backlog = 50);
+  UNIXServerEndpoint(IReactorUNIX& reactor, std::string path, int backlog = 50);
+  /// Listens with `factory` (IReactorUNIX::listenUNIX).
   Deferred<std::shared_ptr<ListeningPort>> listen(std::shared_ptr<Factory> factory) override;
 
  private:
-  Reactor& reactor_;
+  IReactorUNIX& reactor_;
   std::string path_;
   int backlog_;
 };
@@ -98,13 +103,45 @@ class UNIXClientEndpoint : public IStreamClientEndpoint {
   /// @param reactor the reactor to connect with; must outlive the endpoint.
   /// @param path the socket file's path.
   /// @param timeout seconds before the attempt fails with TimeoutError.
-  UNIXClientEndpoint(Reactor& reactor, std::string path, double timeout = 30);
+  UNIXClientEndpoint(IReactorUNIX& reactor, std::string path, double timeout = 30);
+  /// Connects with `factory` (IReactorUNIX::connectUNIX); see IStreamClientEndpoint::connect.
   Deferred<std::shared_ptr<Protocol>> connect(std::shared_ptr<Factory> factory) override;
 
  private:
-  Reactor& reactor_;
+  IReactorUNIX& reactor_;
   std::string path_;
   double timeout_;
+};
+
+/// The reactor interfaces an endpoint description may need: TCP ("tcp:...") and Unix
+/// sockets ("unix:..."). A non-owning pair of references, made implicitly from anything
+/// that implements both (Reactor, testing::MemoryReactor), or from two objects.
+///
+/// @code
+/// torsion::testing::MemoryReactor reactor;
+/// auto endpoint = torsion::serverFromString(reactor, "tcp:8080");   // converts
+/// @endcode
+class StreamReactors {
+ public:
+  /// Refers to `reactor` for both kinds of socket; `reactor` must outlive what is made.
+  template <class R>
+  requires std::derived_from<R, IReactorTCP> && std::derived_from<R, IReactorUNIX> StreamReactors(R& reactor)
+  noexcept  // NOLINT(google-explicit-constructor): converts on purpose
+      : tcp_(&reactor), local_(&reactor) {}
+
+  /// Refers to `tcp` for TCP and to `local` for Unix sockets; both must outlive what is
+  /// made.
+  StreamReactors(IReactorTCP& tcp, IReactorUNIX& local) noexcept : tcp_(&tcp), local_(&local) {}
+
+  /// The TCP reactor.
+  IReactorTCP& tcp() const noexcept { return *tcp_; }
+
+  /// The Unix-socket reactor.
+  IReactorUNIX& unixSockets() const noexcept { return *local_; }
+
+ private:
+  IReactorTCP* tcp_;
+  IReactorUNIX* local_;
 };
 
 /// Makes a server endpoint from a Twisted-style description:
@@ -112,18 +149,20 @@ class UNIXClientEndpoint : public IStreamClientEndpoint {
 /// (a backslash escapes a colon inside a value), "unix:/run/app.sock:backlog=10".
 /// @throws std::invalid_argument naming the bad part (unknown type, unknown parameter,
 /// missing port, a port that is not a number in 0..65535, ...).
+/// @param reactor a Reactor, a testing::MemoryReactor, or any StreamReactors.
 ///
 /// @code
 /// auto endpoint = torsion::serverFromString(reactor, "tcp:8080:interface=127.0.0.1");
 /// endpoint->listen(torsion::Factory::forProtocol<Echo>());
 /// @endcode
-std::shared_ptr<IStreamServerEndpoint> serverFromString(Reactor& reactor, std::string_view description);
+std::shared_ptr<IStreamServerEndpoint> serverFromString(StreamReactors reactor, std::string_view description);
 
 /// Makes a client endpoint from a Twisted-style description:
 /// "tcp:host=localhost:port=8080:timeout=5", "tcp:127.0.0.1:8080",
 /// "tcp:host=example.org:port=80:bindAddress=127.0.0.1", "unix:path=/run/app.sock:timeout=2".
+/// @param reactor a Reactor, a testing::MemoryReactor, or any StreamReactors.
 /// @throws std::invalid_argument naming the bad part.
-std::shared_ptr<IStreamClientEndpoint> clientFromString(Reactor& reactor, std::string_view description);
+std::shared_ptr<IStreamClientEndpoint> clientFromString(StreamReactors reactor, std::string_view description);
 
 /// Connects `endpoint` with an already-made protocol (Twisted's connectProtocol).
 /// @return a Deferred that fires with `protocol` once it is connected.
