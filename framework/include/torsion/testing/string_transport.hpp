@@ -130,6 +130,9 @@ class StringTransport : public Transport, public std::enable_shared_from_this<St
   /// back to false flushes the queue.
   void setWritesBlocked(bool blocked);
 
+  /// Whether writes wait in the send queue (see setWritesBlocked).
+  bool writesBlocked() const noexcept { return writesBlocked_; }
+
   /// Moves the send queue to value(), as if the kernel took it all. Then a streaming
   /// producer paused by the water marks is resumed, or a pull producer is asked for one
   /// more chunk (resumeProducing), as a real transport does when its queue drains.
