@@ -171,9 +171,12 @@ TEST_P(EndpointsTest, ListenFailureFailsTheDeferred) {
 // readConnectionLost, and the client may still write.
 class HalfClosingServer : public torsion::Protocol {
  public:
+  explicit HalfClosingServer(std::shared_ptr<std::string> received) : received_(std::move(received)) {}
   void connectionMade() override { transport().loseWriteConnection(); }
-  void dataReceived(torsion::Bytes data) override { received.append(data); }
-  std::string received;
+  void dataReceived(torsion::Bytes data) override { received_->append(data); }
+
+ private:
+  std::shared_ptr<std::string> received_;
 };
 
 class HalfCloseableClient : public torsion::HalfCloseableProtocol {
@@ -189,10 +192,8 @@ class HalfCloseableClient : public torsion::HalfCloseableProtocol {
 };
 
 TEST_P(EndpointsTest, AHalfCloseableClientStaysHalfCloseable) {
-  auto server = std::make_shared<HalfClosingServer>();
-  auto serverFactory = std::make_shared<torsion::Factory>();
-  serverFactory->protocol = [server] { return server; };
-  auto port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+  auto serverReceived = std::make_shared<std::string>();
+  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<HalfClosingServer>(serverReceived), 50, "127.0.0.1");
   Outcome outcome;
   record(torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port->getHost().port))
              ->connect(torsion::Factory::forProtocol<HalfCloseableClient>()),
@@ -200,9 +201,9 @@ TEST_P(EndpointsTest, AHalfCloseableClientStaysHalfCloseable) {
   ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
   auto client = std::dynamic_pointer_cast<HalfCloseableClient>(outcome.protocol);
   ASSERT_TRUE(client) << outcome.failureMessage;
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return !client->lostReason.empty() && server->received == "after FIN"; }));
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return !client->lostReason.empty() && *serverReceived == "after FIN"; }));
   EXPECT_TRUE(client->readLost);
-  EXPECT_EQ(server->received, "after FIN");
+  EXPECT_EQ(*serverReceived, "after FIN");
   EXPECT_EQ(client->lostReason, "torsion::ConnectionDone");
 }
 

@@ -25,9 +25,10 @@ namespace torsion {
 /// connectionMade), or the next failure waits as long as if it had not.
 ///
 /// **The clock.** Waits are scheduled on `clock`, which must be set before the first
-/// failure: usually to the reactor that connects, or to a testing::Clock in tests
-/// (Twisted falls back on its global reactor; torsion has none, and a Connector does
-/// not reveal its reactor). The clock must outlive the factory's scheduled retries.
+/// failure: usually to the reactor that connects, or in tests to a testing::Clock or a
+/// testing::MemoryReactorClock, which is both the reactor and the clock. (Twisted falls
+/// back on its global reactor; torsion has none, and a Connector does not reveal its
+/// reactor.) The clock must outlive the factory's scheduled retries.
 /// A failure with no clock set throws std::logic_error from the failure callback.
 ///
 /// Thread-safety: use a factory on its reactor's thread only.

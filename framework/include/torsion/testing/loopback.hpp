@@ -150,6 +150,9 @@ struct Loopback {
 };
 
 /// Connects two protocol objects in memory (Twisted's iosim.connectedServerAndClient).
+/// @param server the accepting side's protocol (connected first).
+/// @param client the connecting side's protocol.
+/// @param options addresses, chunk size, clock and greeting (see LoopbackOptions).
 /// @return the client, the server and the pump, typed as given.
 template <class ServerProtocol, class ClientProtocol>
 requires std::derived_from<ServerProtocol, Protocol> && std::derived_from<ClientProtocol, Protocol>
@@ -162,8 +165,12 @@ requires std::derived_from<ServerProtocol, Protocol> && std::derived_from<Client
 
 /// Connects a protocol built by each factory in memory: the server's from
 /// `serverFactory`->buildProtocol(client address), the client's likewise.
-/// @tparam ServerProtocol, ClientProtocol the protocol types to hand back (Protocol by
-/// default).
+/// @tparam ServerProtocol the server protocol's type to hand back (Protocol by default).
+/// @tparam ClientProtocol the client protocol's type to hand back (Protocol by default).
+/// @param serverFactory builds the server's protocol.
+/// @param clientFactory builds the client's protocol.
+/// @param options addresses, chunk size, clock and greeting (see LoopbackOptions).
+/// @return the client, the server and the pump.
 /// @throws std::logic_error if a factory refuses (builds nullptr) or builds a protocol
 /// of another type.
 template <class ServerProtocol = Protocol, class ClientProtocol = Protocol>
