@@ -92,6 +92,11 @@ void TcpConnection::doRead() {
     return;
   }
   if (received == 0) {
+    // A reset whose error the backend's wait consumed (libkqueue) reads as a clean end.
+    if (int error = core_.takeSocketError(fd_); error != 0) {
+      connectionLostNow(Failure(ConnectionLost(errorText(error))));
+      return;
+    }
     handleEndOfInput();
     return;
   }
@@ -171,6 +176,8 @@ void TcpConnection::doWrite() {
   if (closing_) return;
   int error = 0;
   if (extras_ && !extras_->queue.flush(fd_, error)) {
+    // The socket's own error (a reset) over what send made of it afterwards (EPIPE).
+    if (int pending = core_.takeSocketError(fd_); pending != 0) error = pending;
     connectionLostNow(Failure(ConnectionLost(errorText(error))));
     return;
   }

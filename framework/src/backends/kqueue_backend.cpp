@@ -82,7 +82,10 @@ class KqueueBackend final : public Backend {
       const struct kevent& event = events_[static_cast<std::size_t>(i)];
       std::uint8_t flags = event.filter == EVFILT_WRITE ? kWritable : kReadable;
       if (event.flags & (EV_EOF | EV_ERROR)) flags |= kReadable | kWritable;
-      out.push_back({static_cast<int>(event.ident), flags});
+      // On EOF, fflags holds the socket's error. libkqueue read it from SO_ERROR, which
+      // that read cleared, so this event is the only place left that knows it.
+      const int error = (event.flags & EV_EOF) ? static_cast<int>(event.fflags) : 0;
+      out.push_back({static_cast<int>(event.ident), flags, error});
     }
     if (static_cast<std::size_t>(ready) == events_.size() && events_.size() < 4096) events_.resize(events_.size() * 2);
   }
