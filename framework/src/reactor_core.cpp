@@ -97,14 +97,19 @@ std::uint8_t ReactorCore::interest(int fd) const noexcept {
   return fd >= 0 && index < interests_.size() ? interests_[index] : 0;
 }
 
-int ReactorCore::takeSocketError(int fd) {
+int ReactorCore::takeCarriedError(int fd) {
   for (auto it = carriedErrors_.begin(); it != carriedErrors_.end(); ++it) {
     if (it->first != fd) continue;
     const int error = it->second;
     carriedErrors_.erase(it);
     return error;
   }
-  return pendingSocketError(fd);
+  return 0;
+}
+
+int ReactorCore::takeSocketError(int fd) {
+  const int carried = takeCarriedError(fd);
+  return carried != 0 ? carried : pendingSocketError(fd);
 }
 
 void ReactorCore::dropCarriedError(int fd) {

@@ -79,9 +79,12 @@ class ReactorCore {
   /// Stops watching, and drops events already collected for this descriptor in the
   /// current batch, so a reused descriptor number never gets its predecessor's event.
   void forget(Selectable& selectable);
-  /// The error pending on the watched socket `fd`, and clears it: the one the backend's
-  /// wait consumed (libkqueue reads SO_ERROR to report EV_EOF) if it did, else SO_ERROR.
-  /// 0 if none. Transports ask this, never SO_ERROR directly.
+  /// The socket error that the backend's wait consumed for the watched descriptor `fd`
+  /// (libkqueue reads SO_ERROR to report EV_EOF), and forgets it; 0 if none. Where recv
+  /// or send would have returned a pending error, this is the one they can no longer see.
+  int takeCarriedError(int fd);
+  /// takeCarriedError, else SO_ERROR (cleared by reading it). Transports ask this, never
+  /// SO_ERROR directly.
   int takeSocketError(int fd);
 
   /// The one reusable read buffer (no allocation per read).

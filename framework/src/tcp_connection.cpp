@@ -93,7 +93,7 @@ void TcpConnection::doRead() {
   }
   if (received == 0) {
     // A reset whose error the backend's wait consumed (libkqueue) reads as a clean end.
-    if (int error = core_.takeSocketError(fd_); error != 0) {
+    if (int error = core_.takeCarriedError(fd_); error != 0) {
       connectionLostNow(Failure(ConnectionLost(errorText(error))));
       return;
     }
@@ -177,7 +177,7 @@ void TcpConnection::doWrite() {
   int error = 0;
   if (extras_ && !extras_->queue.flush(fd_, error)) {
     // The socket's own error (a reset) over what send made of it afterwards (EPIPE).
-    if (int pending = core_.takeSocketError(fd_); pending != 0) error = pending;
+    if (int carried = core_.takeCarriedError(fd_); carried != 0) error = carried;
     connectionLostNow(Failure(ConnectionLost(errorText(error))));
     return;
   }
