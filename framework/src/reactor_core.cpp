@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "reactor_signals.hpp"
+#include "socket_ops.hpp"
 #include "thread_pool.hpp"
 
 namespace torsion::detail {
@@ -88,11 +89,37 @@ void ReactorCore::setInterest(Selectable& selectable, std::uint8_t interest) {
   }
   watcher = interest ? &selectable : nullptr;
   interests_[index] = interest;
+  if (interest == 0) dropCarriedError(fd);  // a reused number must not inherit it
 }
 
 std::uint8_t ReactorCore::interest(int fd) const noexcept {
   const auto index = static_cast<std::size_t>(fd);
   return fd >= 0 && index < interests_.size() ? interests_[index] : 0;
+}
+
+int ReactorCore::takeCarriedError(int fd) {
+  for (auto it = carriedErrors_.begin(); it != carriedErrors_.end(); ++it) {
+    if (it->first != fd) continue;
+    const int error = it->second;
+    carriedErrors_.erase(it);
+    return error;
+  }
+  return 0;
+}
+
+int ReactorCore::takeSocketError(int fd) {
+  const int carried = takeCarriedError(fd);
+  return carried != 0 ? carried : pendingSocketError(fd);
+}
+
+void ReactorCore::dropCarriedError(int fd) {
+  if (carriedErrors_.empty()) return;
+  std::erase_if(carriedErrors_, [fd](const std::pair<int, int>& entry) { return entry.first == fd; });
+}
+
+void ReactorCore::carryError(int fd, int error) {
+  dropCarriedError(fd);
+  carriedErrors_.emplace_back(fd, error);
 }
 
 void ReactorCore::forget(Selectable& selectable) {
@@ -194,6 +221,7 @@ void ReactorCore::dispatch() {
     if (index >= watchers_.size()) continue;
     Selectable* selectable = watchers_[index];
     if (selectable == nullptr) continue;
+    if (event.error != 0) carryError(event.fd, event.error);  // for takeSocketError
     if ((event.events & kReadable) && (interests_[index] & kReadable)) dispatchOne(*selectable, true);
     // The read handler may have closed the descriptor, or another took its number.
     if (batch_[batchPosition_].fd < 0 || watchers_[index] != selectable) continue;

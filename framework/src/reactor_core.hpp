@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/backend.hpp"
@@ -78,6 +79,13 @@ class ReactorCore {
   /// Stops watching, and drops events already collected for this descriptor in the
   /// current batch, so a reused descriptor number never gets its predecessor's event.
   void forget(Selectable& selectable);
+  /// The socket error that the backend's wait consumed for the watched descriptor `fd`
+  /// (libkqueue reads SO_ERROR to report EV_EOF), and forgets it; 0 if none. Where recv
+  /// or send would have returned a pending error, this is the one they can no longer see.
+  int takeCarriedError(int fd);
+  /// takeCarriedError, else SO_ERROR (cleared by reading it). Transports ask this, never
+  /// SO_ERROR directly.
+  int takeSocketError(int fd);
 
   /// The one reusable read buffer (no allocation per read).
   char* readBuffer() noexcept { return readBuffer_.get(); }
@@ -119,6 +127,8 @@ class ReactorCore {
   };
 
   void dispatch();
+  void carryError(int fd, int error);
+  void dropCarriedError(int fd);
   void dispatchOne(Selectable& selectable, bool read);
   void runSoonCalls();
   int computeTimeoutMs(double timeoutSeconds) const;
@@ -133,6 +143,9 @@ class ReactorCore {
   std::vector<Selectable*> watchers_;
   std::vector<std::uint8_t> interests_;
   std::vector<ReadyEvent> batch_;
+  // (descriptor, error) for socket errors a wait consumed that no transport has taken
+  // yet. Rare, so a short list; an entry lives only while its descriptor is watched.
+  std::vector<std::pair<int, int>> carriedErrors_;
   std::size_t batchPosition_ = 0;
   bool dispatching_ = false;
   std::unique_ptr<char[]> readBuffer_;

@@ -116,6 +116,13 @@ Address peerAddress(int fd) {
   return toAddress(address.get(), address.length);
 }
 
+int pendingSocketError(int fd) {
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0) return errno;
+  return error;
+}
+
 long sendNoSignal(int fd, const void* data, std::size_t size) {
 #if defined(MSG_NOSIGNAL)
   return ::send(fd, data, size, MSG_NOSIGNAL);

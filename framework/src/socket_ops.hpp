@@ -45,6 +45,9 @@ int openSocket(int family, int type);
 /// getsockname / getpeername as Address (family none on failure).
 Address localAddress(int fd);
 Address peerAddress(int fd);
+/// The socket's pending error (SO_ERROR), which reading clears; the errno of getsockopt
+/// if that fails. Use ReactorCore::takeSocketError for a watched socket.
+int pendingSocketError(int fd);
 /// Sends without ever raising SIGPIPE; returns bytes sent or -1 with errno.
 long sendNoSignal(int fd, const void* data, std::size_t size);
 

@@ -92,6 +92,11 @@ void TcpConnection::doRead() {
     return;
   }
   if (received == 0) {
+    // A reset whose error the backend's wait consumed (libkqueue) reads as a clean end.
+    if (int error = core_.takeCarriedError(fd_); error != 0) {
+      connectionLostNow(Failure(ConnectionLost(errorText(error))));
+      return;
+    }
     handleEndOfInput();
     return;
   }
@@ -171,6 +176,8 @@ void TcpConnection::doWrite() {
   if (closing_) return;
   int error = 0;
   if (extras_ && !extras_->queue.flush(fd_, error)) {
+    // The socket's own error (a reset) over what send made of it afterwards (EPIPE).
+    if (int carried = core_.takeCarriedError(fd_); carried != 0) error = carried;
     connectionLostNow(Failure(ConnectionLost(errorText(error))));
     return;
   }

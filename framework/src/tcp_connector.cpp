@@ -161,10 +161,7 @@ void TcpConnector::beginConnect(const SocketAddress& address) {
 }
 
 void TcpConnector::doWrite() {
-  int error = 0;
-  socklen_t length = sizeof error;
-  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) < 0) error = errno;
-  if (error != 0) {
+  if (int error = core_.takeSocketError(fd_); error != 0) {
     failed(connectFailure(error));
     return;
   }

@@ -79,9 +79,13 @@ void DatagramPort::doRead() {
     from.length = sizeof from.storage;
     ssize_t received = ::recvfrom(fd_, buffer, maxPacketSize_, 0, from.get(), &from.length);
     if (received < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      if (errno == ECONNREFUSED) {
+      int error = errno;
+      if (error == EINTR) continue;
+      // A refusal whose error the backend's wait consumed (libkqueue) reads as "nothing
+      // to read"; the reactor kept it.
+      if (error == EAGAIN || error == EWOULDBLOCK) error = core_.takeCarriedError(fd_);
+      if (error == 0) return;
+      if (error == ECONNREFUSED) {
         if (connectedTo_) {
           try {
             protocol_->connectionRefused();
@@ -91,7 +95,7 @@ void DatagramPort::doRead() {
         }
         continue;
       }
-      log::warn("torsion: UDP recvfrom on {} failed: {}", host_.toString(), errorText(errno));
+      log::warn("torsion: UDP recvfrom on {} failed: {}", host_.toString(), errorText(error));
       return;
     }
     // An exception from one datagram's handler is logged; the port keeps serving others.

@@ -20,6 +20,10 @@ enum : std::uint8_t { kReadable = 1, kWritable = 2 };
 struct ReadyEvent {
   int fd;
   std::uint8_t events;
+  /// A socket error that the wait itself consumed, 0 if none. libkqueue on Linux reads
+  /// (and so clears) SO_ERROR to report it in EV_EOF's fflags: unless it travels on from
+  /// here, a refused connect or a reset looks like a clean close to the transport.
+  int error = 0;
 };
 
 /// Level-triggered readiness for a set of descriptors. The reactor tells a backend only

@@ -8,6 +8,12 @@
 
 #include "backend.hpp"
 
+#if defined(TORSION_HAVE_LIBKQUEUE_DRAIN)
+// Exported by libkqueue since 2.7 but not declared by its header; CMake checked that
+// the library in use has it.
+extern "C" void libkqueue_drain_pending_close(void);
+#endif
+
 namespace torsion::detail {
 
 namespace {
@@ -18,7 +24,16 @@ class KqueueBackend final : public Backend {
     if (kqueueFd_ < 0) throwSystemError("kqueue");
     events_.resize(256);
   }
-  ~KqueueBackend() override { ::close(kqueueFd_); }
+  ~KqueueBackend() override {
+    ::close(kqueueFd_);
+#if defined(TORSION_HAVE_LIBKQUEUE_DRAIN)
+    // libkqueue frees the descriptors behind a closed kqueue about 50 ms later, on a
+    // thread of its own. Wait for that here, so that a destroyed reactor has given back
+    // every descriptor it took, as on the other backends, instead of descriptors coming
+    // free at a random moment later.
+    libkqueue_drain_pending_close();
+#endif
+  }
   KqueueBackend(const KqueueBackend&) = delete;
   KqueueBackend& operator=(const KqueueBackend&) = delete;
 
@@ -36,7 +51,8 @@ class KqueueBackend final : public Backend {
     };
     change(kReadable, EVFILT_READ);
     change(kWritable, EVFILT_WRITE);
-    if (count > 0 && ::kevent(kqueueFd_, changes, count, nullptr, 0, nullptr) < 0 && (interest != 0 || errno != ENOENT)) {
+    if (count > 0 && ::kevent(kqueueFd_, changes, count, nullptr, 0, nullptr) < 0 &&
+        (interest != 0 || errno != ENOENT)) {
       throwSystemError("kevent(change)");
     }
   }
@@ -66,7 +82,10 @@ class KqueueBackend final : public Backend {
       const struct kevent& event = events_[static_cast<std::size_t>(i)];
       std::uint8_t flags = event.filter == EVFILT_WRITE ? kWritable : kReadable;
       if (event.flags & (EV_EOF | EV_ERROR)) flags |= kReadable | kWritable;
-      out.push_back({static_cast<int>(event.ident), flags});
+      // On EOF, fflags holds the socket's error. libkqueue read it from SO_ERROR, which
+      // that read cleared, so this event is the only place left that knows it.
+      const int error = (event.flags & EV_EOF) ? static_cast<int>(event.fflags) : 0;
+      out.push_back({static_cast<int>(event.ident), flags, error});
     }
     if (static_cast<std::size_t>(ready) == events_.size() && events_.size() < 4096) events_.resize(events_.size() * 2);
   }

@@ -1,0 +1,53 @@
+// Conformance: a socket error reaches the transport as that error, on every backend, even
+// where the backend's wait consumed it (libkqueue reads SO_ERROR to fill EV_EOF's fflags,
+// which clears it; after that, recv and send no longer see the reset).
+#include <torsion/reactor.hpp>
+
+#include <string>
+
+#include "raw_socket.hpp"
+#include "reactor_test_support.hpp"
+#include "scripted_protocols.hpp"
+
+namespace {
+
+using torsion_test::BackendTest;
+using torsion_test::Built;
+using torsion_test::Fd;
+using torsion_test::runUntil;
+using torsion_test::ScriptedProtocol;
+
+class SocketErrors : public BackendTest {};
+
+// Reading paused, so only the write side is watched: the reset arrives through doWrite,
+// where a send after the consumed error would report a broken pipe instead.
+TEST_P(SocketErrors, AResetSeenOnlyByTheWriteSideIsConnectionLostWithTheResetsText) {
+  const std::string payload = torsion_test::patternBytes(4 << 20, 7);
+  Built<ScriptedProtocol> servers;
+  torsion::Reactor reactor(backend());
+  auto port =
+      reactor.listenTCP(0,
+                        torsion_test::recordingFactory<ScriptedProtocol>(servers,
+                                                                         [&](ScriptedProtocol& p) {
+                                                                           p.onMade = [&](ScriptedProtocol& self) {
+                                                                             self.transport().pauseProducing();
+                                                                             self.transport().write(payload);
+                                                                           };
+                                                                         }),
+                        50, "127.0.0.1");
+  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+  ASSERT_GT(servers[0].transport().writeBufferSize(), 0u) << "4 MiB to a peer that never reads should queue";
+  torsion_test::resetAndClose(client);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return servers[0].lost(); }, 5, "connectionLost"));
+  ASSERT_TRUE(servers[0].lostWith<torsion::ConnectionLost>()) << servers[0].lostReason->toString();
+  EXPECT_NE(servers[0].lostReason->getErrorMessage().find("reset"), std::string::npos)
+      << "the reason should be the reset, not what a later send made of it: "
+      << servers[0].lostReason->getErrorMessage();
+}
+
+}  // namespace
+
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(SocketErrors);
