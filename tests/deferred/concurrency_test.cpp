@@ -132,6 +132,12 @@ TEST(DeferredSemaphoreTest, RunBoundsConcurrency) {
 
 TEST(DeferredSemaphoreTest, ZeroTokensIsInvalid) { EXPECT_THROW(DeferredSemaphore(0), std::invalid_argument); }
 
+TEST(DeferredSemaphoreTest, NegativeTokensAreInvalid) {
+  EXPECT_THROW(DeferredSemaphore(-1), std::invalid_argument);
+  EXPECT_THROW(DeferredSemaphore(static_cast<long long>(-5)), std::invalid_argument);
+  EXPECT_EQ(DeferredSemaphore(3u).limit(), 3u);
+}
+
 TEST(DeferredSemaphoreTest, CancellingAnAcquiredTokenDoesNothing) {
   DeferredSemaphore sem(1);
   Deferred<void> d = sem.acquire();

@@ -355,3 +355,27 @@ TEST(DeferredListTest, InputWithNoValueLeftCountsAsAFailure) {
   EXPECT_TRUE(results[0].second.failure().check<std::logic_error>());
   EXPECT_EQ(successResultOf(tail), 1);
 }
+
+TEST(GatherResults, TupleFormConsumeErrorsLeavesNoErrorInTheInput) {
+  LogCapture capture;
+  {
+    Deferred<int> number;
+    Deferred<std::string> text;
+    auto both = torsion::gatherResults(torsion::consumeErrors, number, text);
+    text.errback(GenericError("no text"));
+    EXPECT_EQ(failureResultOf(both).value<FirstError>()->index(), 1u);
+    number.callback(1);
+  }
+  EXPECT_EQ(capture.count("Unhandled error"), 0u);
+}
+
+TEST(GatherResults, TupleFormWithoutConsumeErrorsLeavesTheInputItsFailure) {
+  LogCapture capture;
+  {
+    Deferred<std::string> text;
+    auto both = torsion::gatherResults(text);
+    text.errback(GenericError("no text"));
+    failureResultOf(both);
+  }
+  EXPECT_EQ(capture.count("Unhandled error"), 1u);
+}

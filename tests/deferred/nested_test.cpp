@@ -317,3 +317,54 @@ TEST(DeferredNested, ChainDeferredForwardsTheFailureAndRecoversTheFirst) {
   EXPECT_EQ(failureResultOf(b).getErrorMessage(), "to b");
   EXPECT_NO_THROW(successResultOf(rest));
 }
+
+TEST(DeferredNested, ReturningAFiredDeferredWhoseValueWasTakenFails) {
+  // The first callback takes `inner`'s value; the second gets nothing to go on with, and
+  // says so rather than stall.
+  Deferred<int> inner = torsion::succeed(5);
+  Deferred<int> first = torsion::succeed(0).addCallback([inner](int) { return inner; });
+  Deferred<int> second = torsion::succeed(0).addCallback([inner](int) { return inner; });
+  EXPECT_EQ(successResultOf(first), 5);
+  const Failure failure = failureResultOf(second);
+  EXPECT_TRUE(failure.check<std::logic_error>());
+  EXPECT_NE(failure.getErrorMessage().find("already handed on"), std::string::npos);
+}
+
+TEST(DeferredNested, TwoDeferredsWaitingOnTheSameOneTheSecondFails) {
+  Deferred<int> inner;
+  Deferred<int> first = torsion::succeed(0).addCallback([inner](int) { return inner; });
+  Deferred<int> second = torsion::succeed(0).addCallback([inner](int) { return inner; });
+  EXPECT_TRUE(hasNoResult(first));
+  EXPECT_TRUE(hasNoResult(second));
+  inner.callback(5);
+  EXPECT_EQ(successResultOf(first), 5);
+  EXPECT_TRUE(failureResultOf(second).check<std::logic_error>());
+}
+
+TEST(DeferredNested, VoidDeferredHandedOnTwiceGivesSuccessBothTimes) {
+  // Twisted's None is a fine value for a Deferred<void>.
+  Deferred<void> inner = torsion::succeed();
+  Deferred<void> first = torsion::succeed().addCallback([inner] { return inner; });
+  Deferred<void> second = torsion::succeed().addCallback([inner] { return inner; });
+  EXPECT_NO_THROW(successResultOf(first));
+  EXPECT_NO_THROW(successResultOf(second));
+}
+
+TEST(DeferredNested, ChainDeferredToAFiredDeferredFailsWithAlreadyCalled) {
+  Deferred<int> a;
+  Deferred<int> b = torsion::succeed(1);
+  Deferred<void> rest = a.chainDeferred(b);
+  a.callback(2);
+  EXPECT_TRUE(failureResultOf(rest).check<torsion::AlreadyCalledError>());
+  EXPECT_EQ(successResultOf(b), 1);
+}
+
+TEST(DeferredNested, ChainDeferredToACancelledDeferredDropsTheResult) {
+  Deferred<int> a;
+  Deferred<int> b;
+  b.cancel();  // no canceller: its one late result is swallowed
+  Deferred<void> rest = a.chainDeferred(b);
+  a.callback(2);
+  EXPECT_NO_THROW(successResultOf(rest));
+  EXPECT_TRUE(failureResultOf(b).check<torsion::CancelledError>());
+}

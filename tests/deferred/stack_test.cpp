@@ -139,3 +139,65 @@ TEST(DeferredStack, DroppingHundredThousandUnfiredChainedDeferredsDoesNotRecurse
   });
   SUCCEED();
 }
+
+TEST(DeferredStack, HundredThousandChainDeferredsInARow) {
+  onSmallStack([] {
+    // d[0].chainDeferred(d[1]), d[1].chainDeferred(d[2]), ...: firing d[0] fires them all.
+    std::vector<Deferred<int>> ds(kLong);
+    for (std::size_t i = 0; i + 1 < ds.size(); ++i) ds[i].chainDeferred(ds[i + 1]);
+    ds.front().callback(42);
+    EXPECT_EQ(successResultOf(ds.back()), 42);
+  });
+}
+
+TEST(DeferredStack, CancellingTheOutermostOfHundredThousandNestedDeferreds) {
+  onSmallStack([] {
+    // d[0] waits on d[1] waits on ... d[n-1], which has not fired: cancelling d[0]
+    // cancels d[n-1], whose CancelledError comes back out through every level.
+    std::vector<Deferred<int>> ds(kLong);
+    std::vector<Deferred<int>> tails;
+    tails.reserve(kLong);
+    for (std::size_t i = 0; i + 1 < ds.size(); ++i) {
+      tails.push_back(ds[i].addCallback([next = ds[i + 1]](int) { return next; }));
+    }
+    for (std::size_t i = 0; i + 1 < ds.size(); ++i) ds[i].callback(0);
+    tails.front().cancel();
+    EXPECT_TRUE(ds.back().called());
+    EXPECT_TRUE(deferred_test::failureResultOf(tails.front()).check<torsion::CancelledError>());
+  });
+}
+
+namespace {
+
+// Builds 100,000 Deferreds, each waiting on the one made before it, that nothing but the
+// one waiting on it refers to; only the outermost is returned. The innermost has not
+// fired; its callback holds `sentinel`.
+Deferred<int> nestUnheld(std::shared_ptr<int> sentinel) {
+  Deferred<int> d;
+  d.addCallback([sentinel = std::move(sentinel)](int n) { return n; });
+  for (int i = 0; i < kLong; ++i) d = torsion::succeed(0).addCallback([inner = d](int) { return inner; });
+  return d;
+}
+
+}  // namespace
+
+TEST(DeferredStack, CancellingTheOutermostOfHundredThousandUnheldNestedDeferreds) {
+  onSmallStack([] {
+    auto sentinel = std::make_shared<int>(0);
+    std::weak_ptr<int> watch = sentinel;
+    Deferred<int> outer = nestUnheld(std::move(sentinel));
+    EXPECT_FALSE(watch.expired());  // the innermost is kept by the one waiting on it
+    outer.cancel();
+    EXPECT_TRUE(deferred_test::failureResultOf(outer).check<torsion::CancelledError>());
+  });
+}
+
+TEST(DeferredStack, DroppingTheOutermostOfHundredThousandUnheldNestedDeferredsFreesThem) {
+  onSmallStack([] {
+    auto sentinel = std::make_shared<int>(0);
+    std::weak_ptr<int> watch = sentinel;
+    Deferred<int> outer = nestUnheld(std::move(sentinel));
+    outer = Deferred<int>();
+    EXPECT_TRUE(watch.expired());
+  });
+}

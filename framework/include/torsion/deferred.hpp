@@ -102,6 +102,30 @@ class Deferred : public detail::DeferredTag {
   /// A new Deferred that has not fired, without a canceller.
   Deferred() : chain_(detail::Chain::create(detail::typeTag<T>)) {}
 
+  /// Another handle to the same chain.
+  Deferred(const Deferred& other) = default;
+  /// Takes over `other`'s chain; `other` is left empty.
+  Deferred(Deferred&& other) noexcept = default;
+  /// Makes this a handle to `other`'s chain, letting go of its own.
+  Deferred& operator=(const Deferred& other) {
+    if (this != &other) {
+      release();
+      chain_ = other.chain_;
+    }
+    return *this;
+  }
+  /// Takes over `other`'s chain, letting go of its own; `other` is left empty.
+  Deferred& operator=(Deferred&& other) noexcept {
+    if (this != &other) {
+      release();
+      chain_ = std::move(other.chain_);
+    }
+    return *this;
+  }
+  /// Lets go of the chain. When what is left of it are only the Deferreds waiting on
+  /// it (see cancel()), it stops keeping them alive, so the two can be freed.
+  ~Deferred() { release(); }
+
   /// A new Deferred that has not fired; cancel() calls `canceller`.
   /// @code
   /// torsion::Deferred<Bytes> d([call](torsion::Deferred<Bytes>&) { call.cancel(); });
@@ -272,14 +296,16 @@ class Deferred : public detail::DeferredTag {
   /// as a pair. This chain goes on with void (Twisted's None), also after a failure,
   /// which `other` now carries.
   /// @return the same Deferred, now a Deferred<void>.
+  /// If `other` has already fired, this chain goes on with AlreadyCalledError instead.
+  /// Long runs of chained Deferreds fire in constant stack.
+  /// @throws std::logic_error if `other` is a handle from addCallback whose chain began
+  /// as another type (fire the Deferred the chain began as).
   Deferred<void> chainDeferred(Deferred<T> other) {
-    if constexpr (std::is_void_v<T>) {
-      return addCallbacks([other]() mutable { other.callback(); },
-                          [other](Failure&& failure) mutable { other.errback(std::move(failure)); });
-    } else {
-      return addCallbacks([other](T&& value) mutable { other.callback(std::move(value)); },
-                          [other](Failure&& failure) mutable { other.errback(std::move(failure)); });
-    }
+    std::shared_ptr<detail::Chain> chain = requireTail("chainDeferred");
+    std::shared_ptr<detail::Chain> target = other.requireInput();
+    chain->setTailType(detail::typeTag<void>);
+    chain->addChained(std::move(target));
+    return Deferred<void>(std::move(chain));
   }
 
   /// Cancels the Deferred if it has not fired within `seconds` on `clock`: on expiry
@@ -316,8 +342,10 @@ class Deferred : public detail::DeferredTag {
   /// Cancels the operation: if the Deferred has not fired, calls the canceller (if any)
   /// and, unless that fired it, errbacks with CancelledError. A Deferred without a
   /// canceller then ignores the one result its operation may still deliver. If it has
-  /// fired and waits on a Deferred a callback returned, cancels that one instead. Does
-  /// nothing otherwise.
+  /// fired and waits on a Deferred a callback returned, cancels that one instead (a
+  /// waiting Deferred holds the one it waits on, so this works even when nothing else
+  /// refers to it; runs of nested Deferreds are walked in constant stack). Does nothing
+  /// otherwise.
   void cancel() { requireChain("cancel")->cancel(); }
 
   /// Stops running callbacks until a matching unpause(). Counted: n pauses need n
@@ -347,6 +375,15 @@ class Deferred : public detail::DeferredTag {
   friend struct detail::DeferredAccess;
 
   explicit Deferred(std::shared_ptr<detail::Chain> chain) noexcept : chain_(std::move(chain)) {}
+
+  void release() noexcept {
+    // Only a chain that something waits on needs the check (detail::ChainHold).
+    if (chain_ && chain_->holds() != 0) {
+      detail::releaseChain(chain_);
+    } else {
+      chain_.reset();
+    }
+  }
 
   const std::shared_ptr<detail::Chain>& requireChain(const char* operation) const {
     if (!chain_) detail::throwEmptyDeferred(operation);

@@ -67,6 +67,7 @@ auto maybeDeferred(F&& f, Args&&... args) {
   using U = detail::Unwrapped<R>;
   try {
     if constexpr (detail::IsDeferred<std::remove_cvref_t<R>>::value) {
+      // A DeferredList or a gatherResults/race result is handed on as the Deferred it is.
       return Deferred<U>(std::invoke(std::forward<F>(f), std::forward<Args>(args)...));
     } else if constexpr (detail::IsResult<std::remove_cvref_t<R>>::value) {
       Deferred<U> deferred;

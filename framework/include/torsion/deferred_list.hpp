@@ -85,27 +85,83 @@ Result<T> observeResult(Chain& chain, bool consumeFailure) {
 /// The combined Deferred's canceller holds its inputs, as Twisted's DeferredList does,
 /// so that cancelling reaches inputs nobody else holds; a chain drops its canceller
 /// once it fires.
-inline void cancelAll(const std::vector<std::shared_ptr<Chain>>& inputs) {
-  for (const std::shared_ptr<Chain>& input : inputs) {
+inline void cancelAll(const std::vector<ChainHold>& inputs) {
+  for (const ChainHold& input : inputs) {
     try {
-      input->cancel();
+      input.get()->cancel();
     } catch (...) {
       log::error("Exception while cancelling a Deferred: {}", Failure::current().toString());
     }
   }
 }
 
-/// The chains of `deferreds`.
+/// Holds on the chains of `deferreds`, for a combined Deferred's canceller.
 /// @throws std::logic_error if one is empty (moved from).
 template <class T>
-std::vector<std::shared_ptr<Chain>> chainsOf(const std::vector<Deferred<T>>& deferreds, const char* operation) {
-  std::vector<std::shared_ptr<Chain>> chains;
-  chains.reserve(deferreds.size());
+std::vector<ChainHold> holdsOf(const std::vector<Deferred<T>>& deferreds, const char* operation) {
+  std::vector<ChainHold> holds;
+  holds.reserve(deferreds.size());
   for (const Deferred<T>& deferred : deferreds) {
     if (!DeferredAccess::chain(deferred)) throwEmptyDeferred(operation);
-    chains.push_back(DeferredAccess::chain(deferred));
+    holds.emplace_back(DeferredAccess::chain(deferred));
   }
-  return chains;
+  return holds;
+}
+
+/// The step a combinator (DeferredList, gatherResults, race) adds to each input: hands
+/// the input's outcome to the combinator's state and its combined Deferred.
+///
+/// It holds both strongly, so a combined Deferred nobody refers to still fires once an
+/// input does. The combined Deferred's canceller holds the inputs (see cancelAll), so
+/// the two form a cycle while the input can fire; once nothing but that canceller
+/// refers to the input (it is orphaned, see ChainHold), the step holds them weakly and
+/// the cycle is gone: dropping every handle of an unfired combination frees it all.
+template <class State>
+class ObserverStep final : public Step {
+ public:
+  /// Hands input number `index`'s outcome to the state.
+  using Notify = void (*)(State& state, Chain& output, std::size_t index, Chain& input);
+
+  ObserverStep(std::shared_ptr<State> state, std::shared_ptr<Chain> output, std::size_t index, Notify notify) noexcept
+      : state_(std::move(state)), output_(std::move(output)), index_(index), notify_(notify) {}
+  ObserverStep(const ObserverStep&) = delete;
+  ObserverStep& operator=(const ObserverStep&) = delete;
+  ~ObserverStep() override { releaseChain(output_); }
+
+  std::shared_ptr<Chain> run(Chain& input) noexcept override {
+    std::shared_ptr<State> state = state_ ? state_ : weakState_.lock();
+    std::shared_ptr<Chain> output = output_ ? output_ : weakOutput_.lock();
+    if (!state || !output) return nullptr;  // the combination is gone: nobody to tell
+    try {
+      notify_(*state, *output, index_, input);
+    } catch (...) {
+      input.setFailure(Failure::current());
+    }
+    return nullptr;
+  }
+
+  void weaken() noexcept override {
+    if (!state_) return;
+    weakState_ = state_;
+    weakOutput_ = output_;
+    state_.reset();
+    releaseChain(output_);
+  }
+
+ private:
+  std::shared_ptr<State> state_;
+  std::shared_ptr<Chain> output_;
+  std::weak_ptr<State> weakState_;
+  std::weak_ptr<Chain> weakOutput_;
+  std::size_t index_;
+  Notify notify_;
+};
+
+/// Adds an ObserverStep for input `index` to `input`.
+template <class State>
+void observe(Chain& input, const std::shared_ptr<State>& state, const std::shared_ptr<Chain>& output, std::size_t index,
+             typename ObserverStep<State>::Notify notify) {
+  input.addStep(std::make_unique<ObserverStep<State>>(state, output, index, notify));
 }
 
 template <class T, class Mode>
@@ -113,15 +169,18 @@ struct DeferredListState {
   using Output = typename DeferredListOutput<T, Mode>::type;
 
   std::vector<std::optional<std::pair<bool, Result<T>>>> results;
-  std::shared_ptr<Chain> output;
   std::size_t finished = 0;
   DeferredListOptions options;
 
-  void onResult(std::size_t index, Result<T>&& result) {
+  static void notify(DeferredListState& state, Chain& output, std::size_t index, Chain& input) {
+    state.onResult(output, index, observeResult<T>(input, state.options.consumeErrors));
+  }
+
+  void onResult(Chain& output, std::size_t index, Result<T>&& result) {
     const bool succeeded = result.ok();
     ++finished;
-    Deferred<Output> out = DeferredAccess::wrap<Output>(output);
-    if (output->called()) return;
+    Deferred<Output> out = DeferredAccess::wrap<Output>(output.shared_from_this());
+    if (output.called()) return;
     if constexpr (std::is_same_v<Mode, FireOnOneCallback>) {
       if (succeeded) {
         if constexpr (std::is_void_v<T>) {
@@ -219,10 +278,10 @@ class DeferredList : public Deferred<typename detail::DeferredListOutput<T, Mode
  private:
   void start(std::vector<Deferred<T>> deferreds, DeferredListOptions options) {
     auto state = std::make_shared<State>();
-    state->output = detail::DeferredAccess::chain(static_cast<Deferred<Output>&>(*this));
+    std::shared_ptr<detail::Chain> output = detail::DeferredAccess::chain(static_cast<Deferred<Output>&>(*this));
     state->options = options;
     state->results.resize(deferreds.size());
-    state->output->setCanceller([inputs = detail::chainsOf(deferreds, "DeferredList")](detail::Chain&) {
+    output->setCanceller([inputs = detail::holdsOf(deferreds, "DeferredList"), state](detail::Chain&) {
       detail::cancelAll(inputs);
       return true;  // as in Twisted, the list fires from its inputs' outcomes
     });
@@ -236,16 +295,8 @@ class DeferredList : public Deferred<typename detail::DeferredListOutput<T, Mode
       return;
     }
     for (std::size_t index = 0; index < deferreds.size(); ++index) {
-      addObserver(deferreds[index], [state, index](detail::Chain& chain) {
-        state->onResult(index, detail::observeResult<T>(chain, state->options.consumeErrors));
-      });
+      detail::observe(*detail::DeferredAccess::chain(deferreds[index]), state, output, index, &State::notify);
     }
-  }
-
-  template <class F>
-  static void addObserver(Deferred<T>& input, F&& observer) {
-    const std::shared_ptr<detail::Chain>& chain = detail::DeferredAccess::chain(input);
-    chain->addStep(std::make_unique<detail::RawStep<std::decay_t<F>>>(std::forward<F>(observer)));
   }
 };
 
@@ -288,15 +339,20 @@ namespace detail {
 template <class... Ts>
 struct GatherTupleState {
   std::tuple<std::optional<Ts>...> values;
-  std::shared_ptr<Chain> output;
   std::size_t finished = 0;
+  bool consumeErrors = false;
 
   template <std::size_t I>
-  void onResult(Chain& chain) {
+  static void notify(GatherTupleState& state, Chain& output, std::size_t, Chain& input) {
+    state.template onResult<I>(output, input);
+  }
+
+  template <std::size_t I>
+  void onResult(Chain& output, Chain& input) {
     using V = std::tuple_element_t<I, std::tuple<Ts...>>;
-    Result<V> result = observeResult<V>(chain, false);
-    Deferred<std::tuple<Ts...>> out = DeferredAccess::wrap<std::tuple<Ts...>>(output);
-    if (output->called()) return;
+    Result<V> result = observeResult<V>(input, consumeErrors);
+    Deferred<std::tuple<Ts...>> out = DeferredAccess::wrap<std::tuple<Ts...>>(output.shared_from_this());
+    if (output.called()) return;
     if (result.failed()) {
       out.errback(FirstError(result.failure(), I));
       return;
@@ -308,7 +364,43 @@ struct GatherTupleState {
   }
 };
 
+template <class... Ts>
+Deferred<std::tuple<Ts...>> gatherTuple(bool consumeErrors, Deferred<Ts>... deferreds) {
+  static_assert((!std::is_void_v<Ts> && ...),
+                "gatherResults(d1, d2, ...): every Deferred must carry a value; gather Deferred<void>s with the "
+                "vector form");
+  using State = GatherTupleState<Ts...>;
+  Deferred<std::tuple<Ts...>> out;
+  auto state = std::make_shared<State>();
+  state->consumeErrors = consumeErrors;
+  std::shared_ptr<Chain> output = DeferredAccess::chain(out);
+  const std::shared_ptr<Chain>* inputs[] = {&DeferredAccess::chain(deferreds)...};
+  std::vector<ChainHold> holds;
+  for (const std::shared_ptr<Chain>* input : inputs) {
+    if (!*input) throwEmptyDeferred("gatherResults");
+    holds.emplace_back(*input);
+  }
+  output->setCanceller([holds = std::move(holds), state](Chain&) {
+    cancelAll(holds);
+    return true;
+  });
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (observe(**inputs[I], state, output, I, &State::template notify<I>), ...);
+  }
+  (std::index_sequence_for<Ts...>{});
+  return out;
+}
+
 }  // namespace detail
+
+/// Asks the tuple form of gatherResults to take charge of its inputs' failures, as its
+/// vector form's `consumeErrors` does: `gatherResults(torsion::consumeErrors, a, b)`.
+struct ConsumeErrors {
+  explicit ConsumeErrors() = default;
+};
+
+/// The tag value for gatherResults(consumeErrors, d1, d2, ...).
+inline constexpr ConsumeErrors consumeErrors{};
 
 /// gatherResults for Deferreds of different types: a Deferred of the tuple of their
 /// values, in argument order; fails with FirstError as soon as one fails (that input
@@ -322,29 +414,21 @@ template <class... Ts>
   requires(sizeof...(Ts) > 0)
 Deferred<std::tuple<Ts...>> gatherResults(Deferred<Ts>... deferreds) {
   // clang-format on
-  static_assert((!std::is_void_v<Ts> && ...),
-                "gatherResults(d1, d2, ...): every Deferred must carry a value; gather Deferred<void>s with the "
-                "vector form");
-  using State = detail::GatherTupleState<Ts...>;
-  Deferred<std::tuple<Ts...>> out;
-  auto state = std::make_shared<State>();
-  state->output = detail::DeferredAccess::chain(out);
-  std::vector<std::shared_ptr<detail::Chain>> inputs{detail::DeferredAccess::chain(deferreds)...};
-  for (const auto& input : inputs) {
-    if (!input) detail::throwEmptyDeferred("gatherResults");
-  }
-  state->output->setCanceller([inputs](detail::Chain&) {
-    detail::cancelAll(inputs);
-    return true;
-  });
-  auto observe = [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (detail::DeferredAccess::chain(deferreds)->addStep(
-         std::make_unique<detail::RawStep<std::function<void(detail::Chain&)>>>(
-             [state](detail::Chain& chain) { state->template onResult<I>(chain); })),
-     ...);
-  };
-  observe(std::index_sequence_for<Ts...>{});
-  return out;
+  return detail::gatherTuple(false, std::move(deferreds)...);
+}
+
+/// gatherResults for Deferreds of different types that takes charge of their failures:
+/// a failed input is left without a result, so it is not reported as unhandled (see
+/// DeferredListOptions::consumeErrors); the result still fails with FirstError.
+/// @code
+/// torsion::gatherResults(torsion::consumeErrors, fetchUser(r, id), fetchQuota(r, id));
+/// @endcode
+// clang-format off
+template <class... Ts>
+  requires(sizeof...(Ts) > 0)
+Deferred<std::tuple<Ts...>> gatherResults(ConsumeErrors, Deferred<Ts>... deferreds) {
+  // clang-format on
+  return detail::gatherTuple(true, std::move(deferreds)...);
 }
 
 }  // namespace torsion

@@ -3,8 +3,10 @@
 
 #include <torsion/deferred.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <type_traits>
@@ -63,6 +65,43 @@ struct TokenState {
 
 }  // namespace detail
 
+/// What DeferredLock and DeferredSemaphore share (Twisted's _ConcurrencyPrimitive): the
+/// tokens, the line of waiters and the operations on them, written once — a lock is a
+/// semaphore of one token. Not used on its own.
+class ConcurrencyPrimitive {
+ public:
+  ConcurrencyPrimitive(const ConcurrencyPrimitive&) = delete;             ///< Not copyable.
+  ConcurrencyPrimitive& operator=(const ConcurrencyPrimitive&) = delete;  ///< Not copyable.
+
+  /// How many acquire() calls wait.
+  std::size_t waitingCount() const noexcept { return state_->waiting.size(); }
+
+  /// Asks for a token (the lock).
+  /// @return a Deferred that fires (at once if one is free) when you hold it.
+  Deferred<void> acquire() { return state_->acquire(state_); }
+
+  /// Gives the token back, handing it to the first waiter if there is one.
+  /// @throws std::logic_error if nothing is held.
+  void release() { state_->release(); }
+
+  /// Acquires, calls `f()`, and releases when `f`'s outcome is known: if it returns a
+  /// Deferred (or a DeferredList, a gatherResults or race result), once that fires.
+  /// @return a Deferred of f's outcome (a `Deferred<V>` result means V).
+  template <class F>
+  auto run(F&& f) {
+    return detail::TokenState::run(state_, std::forward<F>(f));
+  }
+
+ protected:
+  /// A primitive with `tokens` free tokens; `overReleaseMessage` is release()'s error.
+  ConcurrencyPrimitive(std::size_t tokens, const char* overReleaseMessage)
+      : state_(std::make_shared<detail::TokenState>(detail::TokenState{tokens, tokens, {}, overReleaseMessage})) {}
+  ~ConcurrencyPrimitive() = default;  ///< Destroyed only as a DeferredLock or DeferredSemaphore.
+
+  /// The state, shared with the Deferreds handed out.
+  std::shared_ptr<detail::TokenState> state_;
+};
+
 /// A lock for asynchronous code (Twisted's DeferredLock): acquire() gives a Deferred
 /// that fires once the lock is yours; release() hands it to the next waiter, in the
 /// order they asked. Cancelling a pending acquire() takes it out of the queue.
@@ -74,39 +113,13 @@ struct TokenState {
 /// torsion::DeferredLock lock;
 /// lock.run([&] { return writeRecord(r, record); });   // at most one write at a time
 /// @endcode
-class DeferredLock {
+class DeferredLock : public ConcurrencyPrimitive {
  public:
   /// An unlocked lock.
-  DeferredLock()
-      : state_(std::make_shared<detail::TokenState>(
-            detail::TokenState{1, 1, {}, "DeferredLock::release: tried to release an unlocked lock"})) {}
-  DeferredLock(const DeferredLock&) = delete;             ///< Not copyable.
-  DeferredLock& operator=(const DeferredLock&) = delete;  ///< Not copyable.
+  DeferredLock() : ConcurrencyPrimitive(1, "DeferredLock::release: tried to release an unlocked lock") {}
 
   /// True while someone holds the lock.
   bool locked() const noexcept { return state_->tokens == 0; }
-
-  /// How many acquire() calls wait for the lock.
-  std::size_t waitingCount() const noexcept { return state_->waiting.size(); }
-
-  /// Asks for the lock.
-  /// @return a Deferred that fires (at once if the lock is free) when the lock is yours.
-  Deferred<void> acquire() { return state_->acquire(state_); }
-
-  /// Releases the lock, handing it to the first waiter if there is one.
-  /// @throws std::logic_error if the lock is not held.
-  void release() { state_->release(); }
-
-  /// Acquires the lock, calls `f()`, and releases the lock when `f`'s outcome is known
-  /// (if it returns a Deferred, once that fires).
-  /// @return a Deferred of f's outcome (a `Deferred<V>` result means V).
-  template <class F>
-  auto run(F&& f) {
-    return detail::TokenState::run(state_, std::forward<F>(f));
-  }
-
- private:
-  std::shared_ptr<detail::TokenState> state_;
 };
 
 /// A semaphore for asynchronous code (Twisted's DeferredSemaphore): at most `tokens`
@@ -120,15 +133,14 @@ class DeferredLock {
 /// std::vector<torsion::Deferred<Page>> pages;
 /// for (auto& url : urls) pages.push_back(slots.run([&, url] { return fetch(r, url); }));
 /// @endcode
-class DeferredSemaphore {
+class DeferredSemaphore : public ConcurrencyPrimitive {
  public:
-  /// A semaphore with `tokens` free tokens.
-  /// @throws std::invalid_argument if tokens is 0.
-  explicit DeferredSemaphore(std::size_t tokens)
-      : state_(std::make_shared<detail::TokenState>(detail::TokenState{
-            checked(tokens), tokens, {}, "DeferredSemaphore::release: released more times than acquired"})) {}
-  DeferredSemaphore(const DeferredSemaphore&) = delete;             ///< Not copyable.
-  DeferredSemaphore& operator=(const DeferredSemaphore&) = delete;  ///< Not copyable.
+  /// A semaphore with `tokens` free tokens. Any integer type is taken as it is, so a
+  /// negative count is an error rather than a huge unsigned one.
+  /// @throws std::invalid_argument if tokens is less than 1.
+  template <std::integral I>
+  explicit DeferredSemaphore(I tokens)
+      : ConcurrencyPrimitive(checked(tokens), "DeferredSemaphore::release: released more times than acquired") {}
 
   /// Tokens free now.
   std::size_t tokens() const noexcept { return state_->tokens; }
@@ -136,30 +148,15 @@ class DeferredSemaphore {
   /// The number of tokens the semaphore was made with.
   std::size_t limit() const noexcept { return state_->limit; }
 
-  /// How many acquire() calls wait for a token.
-  std::size_t waitingCount() const noexcept { return state_->waiting.size(); }
-
-  /// Asks for a token.
-  /// @return a Deferred that fires (at once if a token is free) when you hold one.
-  Deferred<void> acquire() { return state_->acquire(state_); }
-
-  /// Gives a token back, handing it to the first waiter if there is one.
-  /// @throws std::logic_error if every token is already free.
-  void release() { state_->release(); }
-
-  /// Acquires a token, calls `f()`, and releases the token when `f`'s outcome is known.
-  /// @return a Deferred of f's outcome (a `Deferred<V>` result means V).
-  template <class F>
-  auto run(F&& f) {
-    return detail::TokenState::run(state_, std::forward<F>(f));
-  }
-
  private:
-  static std::size_t checked(std::size_t tokens) {
-    if (tokens == 0) throw std::invalid_argument("DeferredSemaphore requires at least one token");
-    return tokens;
+  template <std::integral I>
+  static std::size_t checked(I tokens) {
+    if (std::cmp_less(tokens, 1)) throw std::invalid_argument("DeferredSemaphore requires at least one token");
+    if (std::cmp_greater(tokens, std::numeric_limits<std::size_t>::max())) {
+      throw std::invalid_argument("DeferredSemaphore: too many tokens");
+    }
+    return static_cast<std::size_t>(tokens);
   }
-  std::shared_ptr<detail::TokenState> state_;
 };
 
 }  // namespace torsion

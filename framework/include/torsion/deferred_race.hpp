@@ -25,11 +25,14 @@ template <class T>
 struct RaceState {
   std::vector<std::weak_ptr<Chain>> inputs;  // weak: the output's canceller holds them
   std::vector<std::optional<Failure>> failures;
-  std::shared_ptr<Chain> output;
   std::size_t failed = 0;
   bool won = false;
 
-  void onResult(std::size_t index, Chain& chain) {
+  static void notify(RaceState& state, Chain& output, std::size_t index, Chain& input) {
+    state.onResult(output, index, input);
+  }
+
+  void onResult(Chain& output, std::size_t index, Chain& chain) {
     // Take the outcome: the race is now responsible for it (Twisted's race returns None).
     Result<T> result = [&]() -> Result<T> {
       try {
@@ -45,7 +48,7 @@ struct RaceState {
         if (i == index) continue;
         if (std::shared_ptr<Chain> loser = inputs[i].lock()) loser->cancel();
       }
-      Deferred<RaceResult<T>> out = DeferredAccess::wrap<RaceResult<T>>(output);
+      Deferred<RaceResult<T>> out = DeferredAccess::wrap<RaceResult<T>>(output.shared_from_this());
       if (out.called()) return;
       if constexpr (std::is_void_v<T>) {
         out.callback(index);
@@ -55,14 +58,14 @@ struct RaceState {
       return;
     }
     failures[index] = result.failure();
-    if (++failed == inputs.size()) fail();
+    if (++failed == inputs.size()) fail(output);
   }
 
-  void fail() {
+  void fail(Chain& output) {
     std::vector<Failure> all;
     all.reserve(failures.size());
     for (auto& failure : failures) all.push_back(std::move(*failure));
-    Deferred<RaceResult<T>> out = DeferredAccess::wrap<RaceResult<T>>(output);
+    Deferred<RaceResult<T>> out = DeferredAccess::wrap<RaceResult<T>>(output.shared_from_this());
     if (!out.called()) out.errback(FailureGroup(std::move(all)));
   }
 };
@@ -85,24 +88,22 @@ Deferred<RaceResult<T>> race(std::vector<Deferred<T>> deferreds) {
   using State = detail::RaceState<T>;
   Deferred<RaceResult<T>> out;
   auto state = std::make_shared<State>();
-  state->output = detail::DeferredAccess::chain(out);
+  std::shared_ptr<detail::Chain> output = detail::DeferredAccess::chain(out);
   state->failures.resize(deferreds.size());
-  std::vector<std::shared_ptr<detail::Chain>> inputs = detail::chainsOf(deferreds, "race");
-  state->inputs.assign(inputs.begin(), inputs.end());
+  std::vector<detail::ChainHold> inputs = detail::holdsOf(deferreds, "race");
+  for (const detail::ChainHold& input : inputs) state->inputs.emplace_back(input.get());
   // A plain canceller, as in Twisted: cancelling every input fails them all, which
   // fires the FailureGroup; if some input ignores cancellation, CancelledError follows.
-  state->output->setCanceller([inputs = std::move(inputs)](detail::Chain&) {
+  output->setCanceller([inputs = std::move(inputs), state](detail::Chain&) {
     detail::cancelAll(inputs);
     return false;
   });
   if (deferreds.empty()) {
-    state->fail();
+    state->fail(*output);
     return out;
   }
   for (std::size_t index = 0; index < deferreds.size(); ++index) {
-    detail::DeferredAccess::chain(deferreds[index])
-        ->addStep(std::make_unique<detail::RawStep<std::function<void(detail::Chain&)>>>(
-            [state, index](detail::Chain& chain) { state->onResult(index, chain); }));
+    detail::observe(*detail::DeferredAccess::chain(deferreds[index]), state, output, index, &State::notify);
   }
   return out;
 }

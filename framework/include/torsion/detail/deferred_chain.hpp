@@ -146,12 +146,19 @@ class ValueBox {
 
 class Chain;
 
+/// What a step does with the chain's result.
+enum class StepKind : std::uint8_t {
+  pair,          ///< runs a callback or an errback on it (run())
+  continuation,  ///< hands it to the chain waiting on this one (Twisted's _CONTINUE)
+  chained,       ///< fires another chain with it (chainDeferred)
+};
+
 /// One (callback, errback) pair of a chain. run() replaces the chain's result with what
 /// the pair made of it; it returns a chain to wait for when the callback returned a
 /// Deferred that cannot be taken at once.
 class Step {
  public:
-  explicit Step(bool continuation = false) noexcept : isContinuation(continuation) {}
+  explicit Step(StepKind stepKind = StepKind::pair) noexcept : kind(stepKind) {}
   virtual ~Step() = default;
   Step& operator=(const Step&) = delete;
 
@@ -159,13 +166,49 @@ class Step {
   /// becomes the chain's Failure.
   virtual std::shared_ptr<Chain> run(Chain& chain) noexcept = 0;
 
-  /// True for the step that hands a chain's result to the chain waiting on it.
-  const bool isContinuation;
+  /// Called when the chain this step belongs to can no longer be fired by anyone but
+  /// its waiters (see ChainHold): a step that keeps its waiter alive (a continuation,
+  /// a combinator's observer) holds it weakly from now on, so the two are no cycle.
+  virtual void weaken() noexcept {}
+
+  /// What the step does (continuation and chained steps are run by the chain itself).
+  const StepKind kind;
 
  protected:
   // Typed steps are built on the stack, then run there or moved to the heap.
   Step(const Step&) = default;
 };
+
+/// A strong reference to a chain from one that waits on it (an outer Deferred waiting
+/// on the Deferred its callback returned, a DeferredList's canceller holding its
+/// inputs), so that cancelling the waiter reaches a chain nobody else holds. The chain
+/// counts these: once they are all that is left of it, nobody can fire it but a
+/// waiter's cancel(), and it weakens the steps that hold its waiters (Step::weaken),
+/// which breaks the cycle a waiter and its input would otherwise form.
+class ChainHold {
+ public:
+  ChainHold() noexcept = default;
+  /// Holds `chain` (may be null).
+  explicit ChainHold(std::shared_ptr<Chain> chain) noexcept;
+  ChainHold(const ChainHold& other) noexcept;
+  ChainHold(ChainHold&& other) noexcept : chain_(std::move(other.chain_)) {}
+  ChainHold& operator=(ChainHold other) noexcept {
+    std::swap(chain_, other.chain_);
+    return *this;
+  }
+  ~ChainHold();
+
+  /// The held chain, or null.
+  const std::shared_ptr<Chain>& get() const noexcept { return chain_; }
+
+ private:
+  std::shared_ptr<Chain> chain_;
+};
+
+/// Drops one strong reference to `chain` that is not a ChainHold (a Deferred handle, a
+/// step's reference to its waiter): if only ChainHolds remain, the chain is orphaned
+/// first (see ChainHold). Chains freed as a result are freed iteratively.
+void releaseChain(std::shared_ptr<Chain>& chain) noexcept;
 
 /// What a chain currently holds.
 enum class ResultKind : std::uint8_t {
@@ -247,6 +290,9 @@ class Chain : public std::enable_shared_from_this<Chain> {
     if (next_ < steps_.size()) runCallbacks();
   }
 
+  /// Twisted's cancel(): on an unfired chain, its canceller or CancelledError; on one
+  /// waiting on a Deferred a callback returned, that one's cancel(), found by walking
+  /// down the waiting chains in a loop (constant stack however deeply they nest).
   void cancel();
   void setCanceller(Canceller canceller) { canceller_ = std::move(canceller); }
   void pause() noexcept { ++pauses_; }
@@ -254,11 +300,27 @@ class Chain : public std::enable_shared_from_this<Chain> {
   int paused() const noexcept { return pauses_ + (waiting_ ? 1 : 0); }
   bool waiting() const noexcept { return waiting_; }
 
+  /// How many ChainHolds refer to this chain.
+  int holds() const noexcept { return holds_; }
+
+  /// Adds a step that fires `target` with this chain's result (chainDeferred); this
+  /// chain goes on with no result (Twisted's None).
+  void addChained(std::shared_ptr<Chain> target);
+
  private:
+  friend class ChainHold;
+  friend void releaseChain(std::shared_ptr<Chain>& chain) noexcept;
+
   void runCallbacks();
   void adopt(std::shared_ptr<Chain> inner);
   void takeResultFrom(Chain& other) noexcept;
   void reportUnhandled() noexcept;
+  void cancelUnfired();
+  void markFired() noexcept;
+  void orphan() noexcept;
+  // Hands the result on to the target of a continuation or chained step; returns the
+  // chain to run next, or null to go on with this one.
+  std::shared_ptr<Chain> handOff(Step& step);
 
   const TypeTag* inputType_;
   const TypeTag* tailType_;
@@ -267,8 +329,9 @@ class Chain : public std::enable_shared_from_this<Chain> {
   ValueBox box_;
   std::optional<Failure> failure_;
   Canceller canceller_;
-  std::weak_ptr<Chain> waitingOn_;  // weak: the inner chain owns us through its continuation
+  ChainHold waitingOn_;  // the inner chain, which holds us through its continuation
   int pauses_ = 0;
+  int holds_ = 0;  // ChainHolds referring to this chain
   ResultKind kind_ = ResultKind::none;
   bool called_ = false;
   bool running_ = false;

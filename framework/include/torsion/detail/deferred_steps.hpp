@@ -23,10 +23,20 @@ namespace detail {
 template <class...>
 inline constexpr bool alwaysFalse = false;
 
+// Never defined: overload resolution finds the Deferred<V> a type is or derives from
+// (DeferredList, a gatherResults or race result), so all of them are waited for alike.
+template <class V>
+std::type_identity<V> deferredBaseOf(const Deferred<V>*);
+
+/// True for `Deferred<V>` and every type derived from one.
 template <class T>
-struct IsDeferred : std::false_type {};
+    struct IsDeferred : std::bool_constant < requires {
+  deferredBaseOf(static_cast<T*>(nullptr));
+} > {};
+
+/// The value type V of a type that is or derives from `Deferred<V>`.
 template <class T>
-struct IsDeferred<Deferred<T>> : std::true_type {};
+using DeferredValueOf = typename decltype(deferredBaseOf(static_cast<T*>(nullptr)))::type;
 
 /// Stands in for the value parameter of Deferred<void>::callback, which has none.
 struct NoValue {};
@@ -37,9 +47,9 @@ template <class R>
 struct Unwrap {
   using type = R;
 };
-template <class V>
-struct Unwrap<Deferred<V>> {
-  using type = V;
+template <class R>
+requires IsDeferred<R>::value struct Unwrap<R> {
+  using type = DeferredValueOf<R>;
 };
 template <class V>
 struct Unwrap<Result<V>> {
@@ -105,10 +115,11 @@ inline constexpr bool errbackFits = [] {
   using Rd = std::remove_cvref_t<R>;
   if constexpr (std::is_void_v<Rd>) {
     return std::is_void_v<U>;
-  } else if constexpr (std::is_same_v<Rd, Failure> || std::is_same_v<Rd, Result<U>> ||
-                       std::is_same_v<Rd, Deferred<U>>) {
+  } else if constexpr (std::is_same_v<Rd, Failure> || std::is_same_v<Rd, Result<U>>) {
     return true;
-  } else if constexpr (std::is_void_v<U> || IsDeferred<Rd>::value || IsResult<Rd>::value) {
+  } else if constexpr (IsDeferred<Rd>::value) {
+    return std::is_same_v<DeferredValueOf<Rd>, U>;
+  } else if constexpr (std::is_void_v<U> || IsResult<Rd>::value) {
     return false;
   } else {
     return std::is_convertible_v<R, U>;
@@ -151,7 +162,7 @@ template <class U, class R>
 std::shared_ptr<Chain> store(Chain& chain, R&& result) {
   using Rd = std::remove_cvref_t<R>;
   if constexpr (IsDeferred<Rd>::value) {
-    return chainToWaitFor(result);
+    return chainToWaitFor(static_cast<const Deferred<DeferredValueOf<Rd>>&>(result));
   } else if constexpr (IsResult<Rd>::value) {
     if (result.failed()) {
       chain.setFailure(std::move(result).failure());
