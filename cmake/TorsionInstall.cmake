@@ -1,12 +1,15 @@
-# `cmake --install` puts headers, libraries and a package config in the prefix, so that
-# `find_package(torsion)` followed by `target_link_libraries(app torsion::framework)` works.
+# `cmake --install` puts headers, libraries, a CMake package config and pkg-config files
+# in the prefix, so that either `find_package(torsion)` followed by
+# `target_link_libraries(app torsion::framework)` or `pkg-config --cflags --libs torsion`
+# works. tests/install checks both, and the Debian package of cmake/TorsionPackage.cmake.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS torsion_framework torsion_protocols
+install(TARGETS torsion_framework torsion_protocols torsion_testing
         EXPORT torsionTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY framework/include/torsion protocols/include/torsion
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
@@ -20,3 +23,20 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/torsionConfigVersio
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/torsionConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/torsionConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/torsion)
+
+# pkg-config: torsion (framework and protocols) and torsion-testing. The prefix is found
+# from the .pc file's own place (${pcfiledir}), so the files stay true wherever the tree
+# is installed or unpacked (`--prefix`, DESTDIR, the Debian package).
+set(TORSION_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+file(RELATIVE_PATH TORSION_PC_TO_PREFIX /${TORSION_PC_DIR} /)
+string(REGEX REPLACE "/$" "" TORSION_PC_TO_PREFIX "${TORSION_PC_TO_PREFIX}")
+# What the libraries link privately (fmt and threads are in the public lines): only a
+# Linux build of the kqueue backend, against libkqueue.
+set(TORSION_PC_LIBS_PRIVATE "")
+if(TORSION_LIBKQUEUE_ROOT AND NOT TORSION_HAVE_KQUEUE)
+  set(TORSION_PC_LIBS_PRIVATE "-L${TORSION_LIBKQUEUE_ROOT}/lib -lkqueue")
+endif()
+foreach(_pc torsion torsion-testing)
+  configure_file(cmake/${_pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${_pc}.pc @ONLY)
+  install(FILES ${CMAKE_CURRENT_BINARY_DIR}/${_pc}.pc DESTINATION ${TORSION_PC_DIR})
+endforeach()

@@ -1,40 +1,34 @@
-# cmake -D BUILD_DIR=... -D WORK_DIR=... -D CONSUMER_DIR=... -D GENERATOR=...
-#       -D CXX_COMPILER=... [-D CXX_FLAGS=...] -P check_install.cmake
+# cmake -D BUILD_DIR=... -D WORK_DIR=... -D GENERATOR=... -D CXX_COMPILER=...
+#       [-D CXX_FLAGS=...] [-D LAUNCHER=...] [-D WITH=cmake|pkg-config] -P check_install.cmake
 #
 # Proves torsion is installable: `cmake --install` of BUILD_DIR into a fresh prefix, then
-# the consumer project (find_package(torsion REQUIRED)) is configured, built and run
-# against that prefix alone. Registered as the CTest install.find_package_consumer.
-foreach(var BUILD_DIR WORK_DIR CONSUMER_DIR GENERATOR CXX_COMPILER)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "check_install.cmake: -D ${var}=... is required")
-  endif()
-endforeach()
+# the consumer of tests/install/consumer (which sets no C++ standard) is built and run
+# against that prefix alone, through find_package (WITH=cmake, the default; CTest
+# install.find_package_consumer) or through pkg-config (WITH=pkg-config; CTest
+# install.pkg_config_consumer).
+include(${CMAKE_CURRENT_LIST_DIR}/install_common.cmake)
+torsion_require(BUILD_DIR WORK_DIR GENERATOR CXX_COMPILER)
+if(NOT WITH)
+  set(WITH cmake)
+endif()
 
 set(prefix ${WORK_DIR}/prefix)
-set(consumer_build ${WORK_DIR}/consumer-build)
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
-function(run what)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "install check: ${what} failed (${rc}): ${ARGN}")
-  endif()
-endfunction()
-
 run("cmake --install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 
-run("configuring the consumer" ${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${consumer_build} -G ${GENERATOR}
-    -D CMAKE_CXX_COMPILER=${CXX_COMPILER} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" -D CMAKE_PREFIX_PATH=${prefix}
-    -D CMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -D CMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
-run("building the consumer" ${CMAKE_COMMAND} --build ${consumer_build})
-
-# The consumer must have found the package in the prefix, not in the build tree.
-file(STRINGS ${consumer_build}/CMakeCache.txt torsion_dir REGEX "^torsion_DIR:")
-string(FIND "${torsion_dir}" "${prefix}" in_prefix)
-if(in_prefix EQUAL -1)
-  message(FATAL_ERROR "install check: find_package(torsion) did not use the installed prefix: ${torsion_dir}")
+if(WITH STREQUAL "cmake")
+  consumer_with_cmake(${prefix} ${WORK_DIR}/consumer-build)
+  message(STATUS "install check: ${prefix} works with find_package(torsion)")
+elseif(WITH STREQUAL "pkg-config")
+  file(GLOB_RECURSE pc_file ${prefix}/*/torsion.pc)
+  if(NOT pc_file)
+    message(FATAL_ERROR "install check: no torsion.pc installed under ${prefix}")
+  endif()
+  get_filename_component(pc_dir ${pc_file} DIRECTORY)
+  consumer_with_pkg_config(${pc_dir} ${WORK_DIR}/consumer-build)
+  message(STATUS "install check: ${prefix} works with pkg-config torsion")
+else()
+  message(FATAL_ERROR "check_install.cmake: WITH must be cmake or pkg-config, not '${WITH}'")
 endif()
-
-run("running the consumer" ${consumer_build}/torsion_consumer)
-message(STATUS "install check: ${prefix} works with find_package(torsion)")

@@ -35,7 +35,7 @@ class NetstringParseError : public Error {
   Kind kind_;
 };
 
-/// Cuts the byte stream into netstrings, D.J. Bernstein's `<length>:<bytes>,` format
+/// Cuts the byte stream into netstrings, D.J.\ Bernstein's `<length>:<bytes>,` format
 /// (Twisted's `NetstringReceiver`): "5:hello," carries "hello", "0:," the empty string.
 ///
 /// Messages are handed to stringReceived as a view valid only during the call. The
