@@ -51,6 +51,7 @@ class Sending : public torsion::Protocol {
         .addErrback(whileConnected([this](const torsion::Failure& f) {
           transfer_->failure = f.getErrorMessage();
           transfer_->finished = true;
+          transport().loseConnection();  // does nothing if the connection is already gone
         }));
   }
   void dataReceived(torsion::Bytes) override {}
@@ -163,8 +164,9 @@ TEST_P(FileSenderTest, ATransformThatThrowsFailsTheTransfer) {
   bool closed = false;
   reactor.connectTCP("127.0.0.1", port->getHost().port,
                      torsion::ClientFactory::forProtocol<Receiving>(&received, &closed));
+  // Both ends close before the test's locals go: the fixture's reactor outlives them.
   ASSERT_TRUE(iterateUntil(
-      reactor, [&] { return transfer.finished; }, 30));
+      reactor, [&] { return transfer.finished && closed; }, 30));
   EXPECT_EQ(transfer.failure, "no second chunk");
   EXPECT_EQ(chunks, 2);
 }
