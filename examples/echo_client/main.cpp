@@ -22,8 +22,7 @@ struct Totals {
 
 class EchoChecker : public torsion::Protocol {
  public:
-  EchoChecker(Totals* totals, int messages, std::size_t size, torsion::Reactor* reactor)
-      : totals_(totals), messagesLeft_(messages), size_(size), reactor_(reactor) {}
+  EchoChecker(Totals& totals, int messages, std::size_t size) : totals_(totals), messagesLeft_(messages), size_(size) {}
 
   void connectionMade() override {
     transport().setTcpNoDelay(true);
@@ -34,11 +33,11 @@ class EchoChecker : public torsion::Protocol {
 
   void dataReceived(torsion::Bytes data) override {
     for (char byte : data) {
-      if (byte != message_[received_++]) ++totals_->mismatches;
+      if (byte != message_[received_++]) ++totals_.mismatches;
       if (received_ == size_) {
         received_ = 0;
-        ++totals_->messages;
-        totals_->bytes += static_cast<long long>(size_);
+        ++totals_.messages;
+        totals_.bytes += static_cast<long long>(size_);
         sendNext();
       }
     }
@@ -46,10 +45,11 @@ class EchoChecker : public torsion::Protocol {
 
   void connectionLost(const torsion::Failure& reason) override {
     if (messagesLeft_ > 0 || received_ != 0) {
-      ++totals_->failed;
+      ++totals_.failed;
       std::cerr << "echo_client: connection lost early: " << reason.getErrorMessage() << "\n";
     }
-    if (++totals_->finished == totals_->connections && reactor_->running()) reactor_->stop();
+    // The protocol reaches its reactor through its transport: none is handed to it.
+    if (++totals_.finished == totals_.connections && reactor().running()) reactor().stop();
   }
 
  private:
@@ -63,27 +63,26 @@ class EchoChecker : public torsion::Protocol {
     transport().write(message_);
   }
 
-  Totals* totals_;
+  Totals& totals_;  // main's, which outlives the reactor and so every connection
   int messagesLeft_;
   std::size_t size_;
   std::size_t received_ = 0;
   std::string message_;
-  torsion::Reactor* reactor_;
 };
 
 class CheckerFactory : public torsion::ClientFactory {
  public:
-  CheckerFactory(Totals* totals, torsion::Reactor* reactor) : totals_(totals), reactor_(reactor) {}
+  CheckerFactory(Totals& totals, torsion::Reactor& reactor) : totals_(totals), reactor_(reactor) {}
   void clientConnectionFailed(torsion::Connector& connector, const torsion::Failure& reason) override {
     std::cerr << "echo_client: could not connect to " << connector.getDestination().toString() << ": "
               << reason.getErrorMessage() << "\n";
-    ++totals_->failed;
-    if (++totals_->finished == totals_->connections && reactor_->running()) reactor_->stop();
+    ++totals_.failed;
+    if (++totals_.finished == totals_.connections && reactor_.running()) reactor_.stop();
   }
 
  private:
-  Totals* totals_;
-  torsion::Reactor* reactor_;
+  Totals& totals_;
+  torsion::Reactor& reactor_;
 };
 
 }  // namespace
@@ -116,8 +115,8 @@ int main(int argc, char** argv) {
     torsion::Reactor reactor(backend);
     Totals totals;
     totals.connections = connections;
-    auto factory = std::make_shared<CheckerFactory>(&totals, &reactor);
-    factory->protocol = [&] { return std::make_shared<EchoChecker>(&totals, messages, size, &reactor); };
+    auto factory = std::make_shared<CheckerFactory>(totals, reactor);
+    factory->protocol = [&] { return std::make_shared<EchoChecker>(totals, messages, size); };
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < connections; ++i) reactor.connectTCP(host, port, factory, 10);
     reactor.run();

@@ -11,9 +11,7 @@
 namespace {
 
 class UdpEchoServer : public torsion::DatagramProtocol {
-  void datagramReceived(torsion::Bytes data, const torsion::Address& from) override {
-    transport().write(data, from);
-  }
+  void datagramReceived(torsion::Bytes data, const torsion::Address& from) override { transport().write(data, from); }
 };
 
 class UdpEchoClient : public torsion::DatagramProtocol {
@@ -24,7 +22,9 @@ class UdpEchoClient : public torsion::DatagramProtocol {
   void startProtocol() override {
     transport().connect(server_);
     sendNext();
-    timeout_ = reactor_.callLater(1.0, [this] { onTimeout(); });
+    // Bound to this protocol's Lifetime: cancelled if the protocol goes first, so the
+    // `this` it captures is never used after the protocol is gone.
+    timeout_ = life_.callLater(reactor_, 1.0, [this] { onTimeout(); });
   }
 
   void datagramReceived(torsion::Bytes data, const torsion::Address&) override {
@@ -72,6 +72,7 @@ class UdpEchoClient : public torsion::DatagramProtocol {
   int sent_ = 0;
   std::string expected_;
   torsion::DelayedCall timeout_;
+  torsion::Lifetime life_;  // last member: ends (cancelling the timer) before the others go
 };
 
 }  // namespace

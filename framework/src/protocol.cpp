@@ -1,5 +1,6 @@
 #include <torsion/factory.hpp>
 #include <torsion/protocol.hpp>
+#include <torsion/reactor.hpp>
 #include <torsion/transport.hpp>
 
 #include <stdexcept>
@@ -16,6 +17,32 @@ Transport& Protocol::transport() const {
   if (!transport_) throw std::logic_error("Protocol::transport() called before makeConnection");
   return *transport_;
 }
+
+Reactor& Protocol::reactor() const {
+  Reactor* reactor = transport().reactor();
+  if (reactor == nullptr) {
+    throw std::logic_error(
+        "Protocol::reactor(): this protocol's transport has no reactor (a testing::StringTransport); code that "
+        "only needs time can use clock(), which a test provides with StringTransport::setClock");
+  }
+  return *reactor;
+}
+
+IReactorTime& Protocol::clock() const {
+  IReactorTime* clock = transport().clock();
+  if (clock == nullptr) {
+    throw std::logic_error(
+        "Protocol::clock(): this protocol's transport has no clock; give a testing::StringTransport one with "
+        "setClock");
+  }
+  return *clock;
+}
+
+DelayedCall Protocol::callLater(double delaySeconds, std::function<void()> fn) {
+  return lifetime_.callLater(clock(), delaySeconds, std::move(fn));
+}
+
+IReactorTime* Transport::clock() const noexcept { return reactor(); }
 
 void Transport::setTcpNoDelay(bool) { throw std::logic_error("setTcpNoDelay: not a TCP transport"); }
 bool Transport::getTcpNoDelay() const { throw std::logic_error("getTcpNoDelay: not a TCP transport"); }

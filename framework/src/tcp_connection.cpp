@@ -328,6 +328,7 @@ void TcpConnection::connectionLostNow(const Failure& reason) {
   if (protocol_) {
     ProtocolAccess::markDisconnected(*protocol_);
     guarded("connectionLost", [&] { protocol_->connectionLost(reason); });
+    ProtocolAccess::connectionEnded(*protocol_);
   }
   if (observer) observer->connectionEnded(reason);
   // Break the transport <-> protocol cycle; the protocol may keep us alive on its own.

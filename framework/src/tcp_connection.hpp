@@ -56,6 +56,7 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   bool getTcpNoDelay() const override;
   void setTcpKeepAlive(bool enabled) override;
   bool getTcpKeepAlive() const override;
+  Reactor* reactor() const noexcept override { return &core_.owner(); }
 
   // IPushProducer: pausing a transport stops reading from its socket.
   void pauseProducing() override;

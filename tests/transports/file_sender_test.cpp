@@ -1,10 +1,12 @@
 // FileSender streams a file through a real connection with back-pressure.
 #include <gtest/gtest.h>
 #include <torsion/protocols/file_sender.hpp>
+#include <torsion/protocols/int_n_string_receiver.hpp>
 #include <torsion/reactor.hpp>
 
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 #include "loop_helpers.hpp"
 
@@ -26,27 +28,54 @@ struct Transfer {
   bool finished = false;
 };
 
+// Each chunk as an Int32StringReceiver message: a 4-byte big-endian length, then the chunk.
+std::string int32Frame(torsion::Bytes chunk) {
+  std::string message(4, '\0');
+  for (int i = 0; i < 4; ++i) message[static_cast<std::size_t>(i)] = static_cast<char>(chunk.size() >> (24 - 8 * i));
+  message.append(chunk.data(), chunk.size());
+  return message;
+}
+
 class Sending : public torsion::Protocol {
  public:
-  explicit Sending(Transfer* transfer) : transfer_(transfer) {}
+  explicit Sending(Transfer* transfer, torsion::protocols::FileSender::Transform transform = nullptr)
+      : transfer_(transfer), transform_(std::move(transform)) {}
   void connectionMade() override {
     sender_ = std::make_shared<torsion::protocols::FileSender>();
-    sender_->beginFileTransfer(std::make_shared<std::istringstream>(transfer_->content), transport())
-        .addCallback([this](std::uint64_t sent) {
+    sender_->beginFileTransfer(std::make_shared<std::istringstream>(transfer_->content), transport(), transform_)
+        .addCallback(whileConnected([this](std::uint64_t sent) {
           transfer_->reportedSent = sent;
           transfer_->finished = true;
           transport().loseConnection();
-        })
-        .addErrback([this](const torsion::Failure& f) {
+        }))
+        .addErrback(whileConnected([this](const torsion::Failure& f) {
           transfer_->failure = f.getErrorMessage();
           transfer_->finished = true;
-        });
+          transport().loseConnection();  // does nothing if the connection is already gone
+        }));
   }
   void dataReceived(torsion::Bytes) override {}
 
  private:
   Transfer* transfer_;
+  torsion::protocols::FileSender::Transform transform_;
   std::shared_ptr<torsion::protocols::FileSender> sender_;
+};
+
+class ReceivingFrames : public torsion::protocols::Int32StringReceiver {
+ public:
+  ReceivingFrames(std::string* into, std::size_t* messages, bool* closed)
+      : into_(into), messages_(messages), closed_(closed) {}
+  void stringReceived(torsion::Bytes message) override {
+    into_->append(message.data(), message.size());
+    ++*messages_;
+  }
+  void connectionLost(const torsion::Failure&) override { *closed_ = true; }
+
+ private:
+  std::string* into_;
+  std::size_t* messages_;
+  bool* closed_;
 };
 
 class Receiving : public torsion::Protocol {
@@ -77,7 +106,8 @@ TEST_P(FileSenderTest, StreamsAWholeFileByteExact) {
   auto clientFactory = std::make_shared<torsion::ClientFactory>();
   clientFactory->protocol = [&] { return std::make_shared<Receiving>(&received, &closed); };
   reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return closed; }, 30));
+  ASSERT_TRUE(iterateUntil(
+      reactor, [&] { return closed; }, 30));
   EXPECT_TRUE(transfer.failure.empty()) << transfer.failure;
   EXPECT_EQ(transfer.reportedSent, transfer.content.size());
   EXPECT_EQ(received.size(), transfer.content.size());
@@ -96,8 +126,49 @@ TEST_P(FileSenderTest, LostConnectionFailsTheTransfer) {
     void dataReceived(torsion::Bytes) override { transport().abortConnection(); }
   };
   reactor.connectTCP("127.0.0.1", port->getHost().port, torsion::ClientFactory::forProtocol<HangUp>());
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return transfer.finished; }, 30));
+  ASSERT_TRUE(iterateUntil(
+      reactor, [&] { return transfer.finished; }, 30));
   EXPECT_NE(transfer.failure.find("stop producing"), std::string::npos) << transfer.failure;
+}
+
+TEST_P(FileSenderTest, ATransformFramesEachChunkAsAnInt32String) {
+  Transfer transfer;
+  transfer.content = randomBytes(3 * 1024 * 1024 + 5);  // 193 chunks, the last one 5 bytes
+  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Sending>(&transfer, int32Frame), 50, "127.0.0.1");
+
+  std::string received;
+  std::size_t messages = 0;
+  bool closed = false;
+  reactor.connectTCP("127.0.0.1", port->getHost().port,
+                     torsion::ClientFactory::forProtocol<ReceivingFrames>(&received, &messages, &closed));
+  ASSERT_TRUE(iterateUntil(
+      reactor, [&] { return closed; }, 60));
+  EXPECT_TRUE(transfer.failure.empty()) << transfer.failure;
+  EXPECT_EQ(transfer.reportedSent, transfer.content.size());  // bytes read, before framing
+  constexpr std::size_t chunk = torsion::protocols::FileSender::CHUNK_SIZE;
+  EXPECT_EQ(messages, (transfer.content.size() + chunk - 1) / chunk);
+  EXPECT_EQ(received.size(), transfer.content.size());
+  EXPECT_TRUE(received == transfer.content);
+}
+
+TEST_P(FileSenderTest, ATransformThatThrowsFailsTheTransfer) {
+  Transfer transfer;
+  transfer.content.assign(100 * 1024, 'x');
+  int chunks = 0;
+  auto failSecond = [&chunks](torsion::Bytes chunk) {
+    if (++chunks == 2) throw std::runtime_error("no second chunk");
+    return std::string(chunk.data(), chunk.size());
+  };
+  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Sending>(&transfer, failSecond), 50, "127.0.0.1");
+  std::string received;
+  bool closed = false;
+  reactor.connectTCP("127.0.0.1", port->getHost().port,
+                     torsion::ClientFactory::forProtocol<Receiving>(&received, &closed));
+  // Both ends close before the test's locals go: the fixture's reactor outlives them.
+  ASSERT_TRUE(iterateUntil(
+      reactor, [&] { return transfer.finished && closed; }, 30));
+  EXPECT_EQ(transfer.failure, "no second chunk");
+  EXPECT_EQ(chunks, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, FileSenderTest, testing::ValuesIn(torsion::Reactor::availableBackends()),

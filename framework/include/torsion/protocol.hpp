@@ -2,14 +2,19 @@
 #pragma once
 
 #include <torsion/bytes.hpp>
+#include <torsion/delayed_call.hpp>
 #include <torsion/failure.hpp>
+#include <torsion/lifetime.hpp>
 #include <torsion/transport.hpp>
 
+#include <functional>
 #include <memory>
+#include <utility>
 
 namespace torsion {
 
 class Factory;
+class Reactor;
 namespace detail {
 struct ProtocolAccess;
 }
@@ -21,6 +26,12 @@ struct ProtocolAccess;
 /// transport alive; the reactor releases the connection after connectionLost returns,
 /// never during a dispatch. Hold a std::shared_ptr to a protocol to keep it longer.
 ///
+/// Callbacks that capture `this` and may run later are bound to the connection: use
+/// callLater for timers and whileConnected for Deferred callbacks and anything else.
+/// When connectionLost has returned (or the protocol is destroyed first) the timers are
+/// cancelled and the bound callbacks do nothing, so `[this]` in them is always safe.
+/// The guide docs/lifetimes.md shows the whole pattern.
+///
 /// An exception that escapes a hook is logged and the connection is aborted; the
 /// reactor keeps running.
 ///
@@ -31,7 +42,11 @@ struct ProtocolAccess;
 /// @endcode
 class Protocol {
  public:
+  Protocol() = default;
   virtual ~Protocol() = default;
+
+  Protocol(const Protocol&) = delete;             ///< Not copyable: timers are bound to this object.
+  Protocol& operator=(const Protocol&) = delete;  ///< Not copyable.
 
   /// Attaches the transport and calls connectionMade. Called by the transport; tests
   /// call it with a testing::StringTransport.
@@ -62,10 +77,49 @@ class Protocol {
   /// The factory that built this protocol (set by Factory::buildProtocol), or null.
   std::shared_ptr<Factory> factory;
 
+  /// The reactor this protocol's connection runs on (its transport's), so that a
+  /// protocol needs no Reactor handed to its constructor: for deferToThread, connecting
+  /// elsewhere, stop().
+  /// @throws std::logic_error before makeConnection, or if the transport has no reactor
+  /// (testing::StringTransport): code that only needs time should use clock().
+  Reactor& reactor() const;
+
+  /// The clock of this protocol's timers: its reactor, or, under a
+  /// testing::StringTransport, the testing::Clock given to the transport's setClock.
+  /// @throws std::logic_error before makeConnection, or if the transport has no clock.
+  IReactorTime& clock() const;
+
+  /// Schedules `fn` on clock() like IReactorTime::callLater, bound to this connection:
+  /// it is cancelled when connectionLost has returned, or when the protocol is
+  /// destroyed, whichever comes first, so `fn` may capture `this`. The handle may be
+  /// cancelled or reset as usual; it is inactive if the connection is already over.
+  /// @throws std::logic_error as clock(); std::invalid_argument as callLater.
+  /// @code
+  /// void connectionMade() override {
+  ///   idle_ = callLater(60, [this] { transport().loseConnection(); });
+  /// }
+  /// void dataReceived(torsion::Bytes data) override { idle_.reset(60); ... }
+  /// @endcode
+  DelayedCall callLater(double delaySeconds, std::function<void()> fn);
+
+  /// Wraps `fn` (which may capture `this`) so that it runs only until connectionLost has
+  /// returned and while the protocol exists; later calls do nothing, or, if `fn` returns
+  /// a value, throw CancelledError (see BoundCallback). For Deferred callbacks and
+  /// errbacks, LoopingCall functions and results coming back from threads.
+  /// @code
+  /// torsion::deferToThread(reactor(), [key] { return slowLookup(key); })
+  ///     .addCallback(whileConnected([this](std::string value) { sendLine(value); }));
+  /// @endcode
+  template <class F>
+  BoundCallback<std::decay_t<F>> whileConnected(F&& fn) {
+    return lifetime_.bind(std::forward<F>(fn));
+  }
+
  private:
   friend struct detail::ProtocolAccess;
   std::shared_ptr<Transport> transport_;
   bool connected_ = false;
+  Lifetime lifetime_;  // ended by the transport once connectionLost has returned
 };
 
 /// A protocol that can live with one direction of the connection closed (Twisted's

@@ -15,6 +15,7 @@
 #include <torsion/errors.hpp>
 #include <torsion/factory.hpp>
 #include <torsion/failure.hpp>
+#include <torsion/lifetime.hpp>
 #include <torsion/log.hpp>
 #include <torsion/producer.hpp>
 #include <torsion/protocol.hpp>

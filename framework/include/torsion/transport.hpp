@@ -11,6 +11,9 @@
 
 namespace torsion {
 
+class IReactorTime;
+class Reactor;
+
 /// A bidirectional byte stream, handed to a Protocol by makeConnection. It is also a
 /// push producer of the bytes it reads: pauseProducing stops reading from the socket,
 /// so that the peer's writes back up; resumeProducing starts again.
@@ -91,6 +94,15 @@ class Transport : public IPushProducer {
   /// Whether SO_KEEPALIVE is on.
   /// @throws std::logic_error on a transport that is not TCP.
   virtual bool getTcpKeepAlive() const;
+
+  /// The reactor this transport runs on (what Protocol::reactor() returns), or nullptr
+  /// for a transport without one, such as testing::StringTransport.
+  virtual Reactor* reactor() const noexcept { return nullptr; }
+
+  /// The clock for timers on this connection (what Protocol::callLater uses): the
+  /// reactor by default; testing::StringTransport returns the one given to its setClock.
+  /// nullptr if there is none.
+  virtual IReactorTime* clock() const noexcept;
 };
 
 /// A listening socket returned by Reactor::listenTCP (Twisted's IListeningPort). The

@@ -3,6 +3,7 @@
 
 #include <torsion/address.hpp>
 #include <torsion/bytes.hpp>
+#include <torsion/delayed_call.hpp>
 #include <torsion/failure.hpp>
 #include <torsion/transport.hpp>
 
@@ -205,6 +206,20 @@ class StringTransport : public Transport, public std::enable_shared_from_this<St
   /// The recorded SO_KEEPALIVE setting.
   bool getTcpKeepAlive() const override { return keepAlive_; }
 
+  /// Gives the protocol a clock (a testing::Clock) for its timers: Protocol::callLater
+  /// and Protocol::clock() use it. Pass nullptr to take it away. The clock must outlive
+  /// the protocol's timers.
+  /// @code
+  /// torsion::testing::Clock clock;
+  /// transport->setClock(&clock);
+  /// transport->makeConnection(protocol);   // connectionMade may now call callLater
+  /// clock.advance(60);                     // its idle timeout fires
+  /// @endcode
+  void setClock(IReactorTime* clock) noexcept { clock_ = clock; }
+
+  /// The clock given to setClock, or nullptr.
+  IReactorTime* clock() const noexcept override { return clock_; }
+
  private:
   Protocol& requireProtocol(const char* what) const;
   bool reading() const noexcept { return connected_ && !disconnecting_; }
@@ -215,6 +230,7 @@ class StringTransport : public Transport, public std::enable_shared_from_this<St
   Address host_;
   Address peer_;
   Protocol* protocol_ = nullptr;
+  IReactorTime* clock_ = nullptr;
   std::string written_;
   std::string queued_;
   std::string unread_;

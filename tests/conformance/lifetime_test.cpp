@@ -1,0 +1,164 @@
+// Conformance: callbacks bound to a protocol's connection (Protocol::callLater and
+// whileConnected) never run once it is gone, a protocol reaches its reactor through its
+// transport, and forProtocol passes a reactor by reference; on every backend.
+#include <torsion/deferred.hpp>
+#include <torsion/deferred_thread.hpp>
+#include <torsion/errors.hpp>
+#include <torsion/factory.hpp>
+#include <torsion/reactor.hpp>
+
+#include <future>
+#include <memory>
+#include <string>
+
+#include "raw_socket.hpp"
+#include "reactor_test_support.hpp"
+
+namespace {
+
+using torsion_test::BackendTest;
+using torsion_test::Fd;
+using torsion_test::runUntil;
+
+class Lifetimes : public BackendTest {};
+
+// What the test sees of a protocol, kept outside it so that it survives the protocol.
+struct Probe {
+  torsion::Deferred<int> late;  // fired by the test once the protocol is destroyed
+  torsion::DelayedCall timer;   // the protocol's bound timer
+  std::shared_future<void> gate;
+  bool lateChainDone = false;
+  bool threadResultArrived = false;
+  int touched = 0;  // counted by the bound callbacks, through the protocol's own memory
+};
+
+// Leaves a timer, a Deferred callback and a thread's result pending when its connection
+// is lost, each capturing `this`: without the binding, each would touch freed memory.
+class PendingWork : public torsion::Protocol {
+ public:
+  explicit PendingWork(std::shared_ptr<Probe> probe) : probe_(std::move(probe)) {}
+
+  void connectionMade() override {
+    probe_->timer = callLater(3600, [this] { touch(); });
+    probe_->late.addCallback(whileConnected([this](int value) { touch(value); }))
+        .addBoth([probe = probe_](const torsion::Result<void>&) { probe->lateChainDone = true; });
+    torsion::deferToThread(reactor(),
+                           [gate = probe_->gate] {
+                             gate.wait();
+                             return 42;
+                           })
+        .addCallback(whileConnected([this](int value) { touch(value); }))
+        .addBoth([probe = probe_](const torsion::Result<void>&) { probe->threadResultArrived = true; });
+  }
+
+ private:
+  void touch(int value = 0) {
+    last_ = value;
+    ++probe_->touched;  // reads this->probe_
+  }
+
+  std::shared_ptr<Probe> probe_;
+  int last_ = 0;
+};
+
+TEST_P(Lifetimes, BoundTimersDeferredCallbacksAndThreadResultsNeverRunAfterTheProtocolIsGone) {
+  auto probe = std::make_shared<Probe>();
+  std::promise<void> release;
+  probe->gate = release.get_future().share();
+  std::weak_ptr<torsion::Protocol> server;
+  torsion::Reactor reactor(backend());
+  auto factory = std::make_shared<torsion::Factory>();
+  factory->protocol = [&] {
+    auto protocol = std::make_shared<PendingWork>(probe);
+    server = protocol;
+    return protocol;
+  };
+  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return probe->timer.active(); }, 5, "connectionMade"));
+
+  client.reset();  // the peer hangs up
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return server.expired(); }, 5, "the server protocol's destruction"));
+  EXPECT_TRUE(probe->timer.cancelled()) << "the bound timer must be cancelled with the connection";
+  EXPECT_TRUE(reactor.getDelayedCalls().empty());
+
+  probe->late.callback(7);  // a Deferred firing after its protocol is gone
+  EXPECT_TRUE(probe->lateChainDone);
+  release.set_value();  // the thread's result arrives after its protocol is gone
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return probe->threadResultArrived; }, 10, "the thread's result"));
+  EXPECT_EQ(probe->touched, 0);
+}
+
+// Bound timers run while connected, and a protocol that cancels its own timer in
+// connectionLost (as code written before binding does) may: they end only after it.
+class Ticking : public torsion::Protocol {
+ public:
+  explicit Ticking(std::shared_ptr<std::string> log) : log_(std::move(log)) {}
+  void connectionMade() override {
+    idle_ = callLater(3600, [this] { *log_ += "idle;"; });
+    callLater(0, [this] {
+      *log_ += "tick;";
+      transport().write("t");
+    });
+  }
+  void connectionLost(const torsion::Failure&) override {
+    idle_.cancel();  // throws AlreadyCancelled if the binding had cancelled it already
+    *log_ += "lost;";
+  }
+
+ private:
+  std::shared_ptr<std::string> log_;
+  torsion::DelayedCall idle_;
+};
+
+TEST_P(Lifetimes, BoundTimersRunWhileConnectedAndEndOnlyAfterConnectionLost) {
+  auto log = std::make_shared<std::string>();
+  torsion_test::LogCapture logs;
+  torsion::Reactor reactor(backend());
+  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Ticking>(log), 50, "127.0.0.1");
+  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return *log == "tick;"; }, 5, "the first tick"));
+  char byte = 0;
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return ::recv(client.get(), &byte, 1, MSG_DONTWAIT) == 1; }, 5, "the tick's byte"));
+  EXPECT_EQ(byte, 't');
+  client.reset();
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return *log == "tick;lost;"; }, 5, "connectionLost"))
+      << logs.all();
+  EXPECT_FALSE(logs.contains("Unhandled exception")) << logs.all();
+  EXPECT_TRUE(reactor.getDelayedCalls().empty());
+}
+
+// A protocol reaches its reactor through its transport, on both ends, and forProtocol
+// passes the (non-copyable) reactor by reference.
+class KnowsItsReactor : public torsion::Protocol {
+ public:
+  KnowsItsReactor(torsion::Reactor& given, std::shared_ptr<int> matches)
+      : given_(given), matches_(std::move(matches)) {}
+  void connectionMade() override {
+    if (&reactor() == &given_ && &clock() == static_cast<torsion::IReactorTime*>(&given_)) ++*matches_;
+  }
+
+ private:
+  torsion::Reactor& given_;
+  std::shared_ptr<int> matches_;
+};
+
+TEST_P(Lifetimes, AProtocolReachesItsReactorThroughItsTransport) {
+  auto matches = std::make_shared<int>(0);
+  torsion::Reactor reactor(backend());
+  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<KnowsItsReactor>(reactor, matches), 50, "127.0.0.1");
+  reactor.connectTCP("127.0.0.1", port->getHost().port,
+                     torsion::ClientFactory::forProtocol<KnowsItsReactor>(reactor, matches));
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return *matches == 2; }, 5, "both ends' connectionMade"));
+}
+
+}  // namespace
+
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(Lifetimes);
