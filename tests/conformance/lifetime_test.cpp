@@ -3,6 +3,7 @@
 // transport, and forProtocol passes a reactor by reference; on every backend.
 #include <torsion/deferred.hpp>
 #include <torsion/deferred_thread.hpp>
+#include <torsion/endpoints.hpp>
 #include <torsion/errors.hpp>
 #include <torsion/factory.hpp>
 #include <torsion/reactor.hpp>
@@ -157,6 +158,40 @@ TEST_P(Lifetimes, AProtocolReachesItsReactorThroughItsTransport) {
                      torsion::ClientFactory::forProtocol<KnowsItsReactor>(reactor, matches));
   ASSERT_TRUE(runUntil(
       reactor, [&] { return *matches == 2; }, 5, "both ends' connectionMade"));
+}
+
+// A protocol connected through an endpoint sits behind the endpoint's wrapping protocol;
+// its bound timers must end with its connection all the same (the wrapper passes the end
+// of the connection on), while the protocol itself is still alive, held by the test.
+class EndpointClient : public torsion::Protocol {
+ public:
+  void connectionMade() override {
+    timer = callLater(3600, [this] { ++fired; });
+  }
+  void connectionLost(const torsion::Failure&) override { lost = true; }
+  torsion::DelayedCall timer;
+  int fired = 0;
+  bool lost = false;
+};
+
+TEST_P(Lifetimes, AProtocolConnectedThroughAnEndpointEndsItsTimersWhenItsConnectionEnds) {
+  torsion::Reactor reactor(backend());
+  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<torsion::Protocol>(), 50, "127.0.0.1");
+  auto client = std::make_shared<EndpointClient>();
+  auto endpoint = torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port->getHost().port));
+  bool connected = false;
+  torsion::connectProtocol(*endpoint, client).addCallback([&](const std::shared_ptr<EndpointClient>&) {
+    connected = true;
+  });
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return connected; }, 5, "the endpoint's connection"));
+  ASSERT_TRUE(client->timer.active());
+  client->transport().loseConnection();
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return client->lost; }, 5, "connectionLost"));
+  EXPECT_TRUE(client->timer.cancelled());
+  EXPECT_TRUE(reactor.getDelayedCalls().empty());
+  EXPECT_EQ(client->fired, 0);
 }
 
 }  // namespace
