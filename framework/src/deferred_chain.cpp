@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include <cxxabi.h>
-
 #include <cstdlib>
 #include <stdexcept>
+
+#include "demangle.hpp"
 
 namespace torsion::detail {
 
@@ -62,12 +62,6 @@ struct ContinuationStep final : Step {
   std::shared_ptr<Chain> run(Chain&) noexcept override { return nullptr; }
   std::shared_ptr<Chain> target;
 };
-
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> demangled(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
-  return status == 0 && demangled ? std::string(demangled.get()) : std::string(name);
-}
 
 }  // namespace
 
