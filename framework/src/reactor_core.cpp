@@ -150,11 +150,6 @@ void ReactorCore::runSoonCalls() {
 
 // ---------------------------------------------------------------- the loop
 
-void ReactorCore::logUnhandled(const char* where, std::exception_ptr exception) {
-  Failure failure(std::move(exception));
-  log::error("Unhandled exception in {}: {}", where, failure.toString());
-}
-
 int ReactorCore::computeTimeoutMs(double timeoutSeconds) const {
   if (stopping_ || !soon_.empty() || threadCalls_.pending() || (ownsSignals_ && signalPending())) return 0;
   double wait = timeoutSeconds < 0 ? std::numeric_limits<double>::infinity() : timeoutSeconds;

@@ -13,9 +13,10 @@
 #include <vector>
 
 #include "backends/backend.hpp"
+#include "chunk_pool.hpp"
+#include "log_unhandled.hpp"
 #include "thread_calls.hpp"
 #include "timer_queue.hpp"
-#include "write_queue.hpp"
 
 namespace torsion::detail {
 
@@ -107,8 +108,10 @@ class ReactorCore {
   void fireSystemEvent(std::string_view eventType);
   void callWhenRunning(std::function<void()> fn);
 
-  /// Logs an exception that escaped user code in `where`.
-  static void logUnhandled(const char* where, std::exception_ptr exception);
+  /// Logs an exception that escaped user code in `where` (see log_unhandled.hpp).
+  static void logUnhandled(const char* where, std::exception_ptr exception) {
+    detail::logUnhandled(where, std::move(exception));
+  }
 
  private:
   struct Trigger {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "../system_error.hpp"
+
 namespace torsion::detail {
 
 class ReactorCore;
@@ -62,8 +64,5 @@ std::unique_ptr<Backend> makeAsioBackend();  // on its own io_context
 std::unique_ptr<Backend> makeBackend(std::string_view name);
 std::vector<std::string> availableBackendNames();
 std::string defaultBackendName();
-
-/// Throws std::system_error for the current errno, naming the call.
-[[noreturn]] void throwSystemError(const char* what);
 
 }  // namespace torsion::detail
