@@ -3,6 +3,7 @@
 #include <torsion/reactor.hpp>
 
 #include "endpoint_description.hpp"
+#include "reactor_access.hpp"
 #include "reactor_core.hpp"
 
 namespace torsion {
@@ -28,7 +29,7 @@ class EndpointClientFactory final : public ClientFactory {
     if (built) {
       // makeConnection runs right after this returns; fire once it has, in this same pass.
       auto pending = pending_;
-      reactor_.core().callSoon([pending, built] {
+      detail::ReactorAccess::core(reactor_).callSoon([pending, built] {
         if (pending->settled) return;
         pending->settled = true;
         pending->result.callback(built);

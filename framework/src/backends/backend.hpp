@@ -9,10 +9,9 @@
 #include <vector>
 
 #include "../system_error.hpp"
+#include "loop_driver.hpp"
 
 namespace torsion::detail {
-
-class ReactorCore;
 
 /// Interest and readiness bits.
 enum : std::uint8_t { kReadable = 1, kWritable = 2 };
@@ -41,8 +40,9 @@ class Backend {
 
   // A backend that an outside loop drives (Asio on a user's io_context) runs the
   // reactor's passes itself and needs these; the others keep the defaults.
-  /// Called once by the reactor that owns this backend, before its first add.
-  virtual void bind(ReactorCore& core) { (void)core; }
+  /// Called once by the reactor that owns this backend, before its first add: the
+  /// loop operations the backend may call (and nothing else of the reactor).
+  virtual void bind(LoopDriver& driver) { (void)driver; }
   /// Reactor::run: runs the outside loop, which runs the passes, until the reactor
   /// stops, and returns true; false (the default) lets the reactor run its own loop.
   virtual bool runLoop(bool installSignalHandlers) {
