@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include <cxxabi.h>
-
 #include <cstdlib>
 #include <stdexcept>
+
+#include "demangle.hpp"
 
 namespace torsion::detail {
 
@@ -92,12 +92,6 @@ struct LinkStep final : Step {
   std::shared_ptr<Chain> target;
   std::weak_ptr<Chain> weakTarget;
 };
-
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> demangled(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
-  return status == 0 && demangled ? std::string(demangled.get()) : std::string(name);
-}
 
 }  // namespace
 

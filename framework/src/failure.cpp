@@ -7,17 +7,9 @@
 #include <stdexcept>
 #include <typeinfo>
 
+#include "demangle.hpp"
+
 namespace torsion {
-
-namespace {
-
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> demangled(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
-  return status == 0 && demangled ? std::string(demangled.get()) : std::string(name);
-}
-
-}  // namespace
 
 Failure::Failure(std::exception_ptr exception) : exception_(std::move(exception)) {
   if (!exception_) {
@@ -26,11 +18,11 @@ Failure::Failure(std::exception_ptr exception) : exception_(std::move(exception)
   try {
     std::rethrow_exception(exception_);
   } catch (const std::exception& e) {
-    typeName_ = demangle(typeid(e).name());
+    typeName_ = detail::demangle(typeid(e).name());
     message_ = e.what();
   } catch (...) {
     const std::type_info* type = abi::__cxa_current_exception_type();
-    typeName_ = type ? demangle(type->name()) : std::string("unknown");
+    typeName_ = type ? detail::demangle(type->name()) : std::string("unknown");
     message_ = "non-standard exception of type " + typeName_;
   }
 }

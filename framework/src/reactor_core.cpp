@@ -15,8 +15,7 @@
 
 namespace torsion::detail {
 
-ReactorCore::ReactorCore(Reactor& owner, std::string_view backendName)
-    : ReactorCore(owner, makeBackend(backendName)) {}
+ReactorCore::ReactorCore(Reactor& owner, std::string_view backendName) : ReactorCore(owner, makeBackend(backendName)) {}
 
 ReactorCore::ReactorCore(Reactor& owner, std::unique_ptr<Backend> backend)
     : owner_(owner),
@@ -148,7 +147,10 @@ void ReactorCore::adopt(std::shared_ptr<ReactorHandle> handle) {
 
 void ReactorCore::release(ReactorHandle& handle) {
   if (!handle.self_) return;
-  if (handle.previous_) handle.previous_->next_ = handle.next_; else handles_ = handle.next_;
+  if (handle.previous_)
+    handle.previous_->next_ = handle.next_;
+  else
+    handles_ = handle.next_;
   if (handle.next_) handle.next_->previous_ = handle.previous_;
   handle.previous_ = handle.next_ = nullptr;
   released_.push_back(std::move(handle.self_));
@@ -176,11 +178,6 @@ void ReactorCore::runSoonCalls() {
 }
 
 // ---------------------------------------------------------------- the loop
-
-void ReactorCore::logUnhandled(const char* where, std::exception_ptr exception) {
-  Failure failure(std::move(exception));
-  log::error("Unhandled exception in {}: {}", where, failure.toString());
-}
 
 int ReactorCore::computeTimeoutMs(double timeoutSeconds) const {
   if (stopping_ || !soon_.empty() || threadCalls_.pending() || (ownsSignals_ && signalPending())) return 0;
@@ -232,7 +229,10 @@ void ReactorCore::dispatch() {
 
 void ReactorCore::dispatchOne(Selectable& selectable, bool read) {
   try {
-    if (read) selectable.doRead(); else selectable.doWrite();
+    if (read)
+      selectable.doRead();
+    else
+      selectable.doWrite();
   } catch (...) {
     auto failure = Failure::current();
     logUnhandled(read ? "doRead" : "doWrite", failure.exception());
@@ -268,6 +268,10 @@ void ReactorCore::finishRunning() {
   ownsSignals_ = false;
   running_ = false;
   stopping_ = false;
+}
+
+void ReactorCore::wakeBackendOnEarlierTimers() {
+  timers_.onSoonestChanged([this] { backend_->wakeUp(); });
 }
 
 void ReactorCore::stop() {

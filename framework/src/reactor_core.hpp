@@ -14,9 +14,10 @@
 #include <vector>
 
 #include "backends/backend.hpp"
+#include "chunk_pool.hpp"
+#include "log_unhandled.hpp"
 #include "thread_calls.hpp"
 #include "timer_queue.hpp"
-#include "write_queue.hpp"
 
 namespace torsion::detail {
 
@@ -43,7 +44,8 @@ class ReactorHandle {
   ReactorHandle* next_ = nullptr;
 };
 
-class ReactorCore {
+/// The loop. A backend sees it only as a LoopDriver (see Backend::bind).
+class ReactorCore final : public LoopDriver {
  public:
   static constexpr std::size_t kReadBufferSize = 64 * 1024;
 
@@ -58,19 +60,18 @@ class ReactorCore {
 
   // ---- the loop ----
   void run(bool installSignalHandlers);
-  void stop();
+  void stop() override;
   void iterate(double timeoutSeconds);
-  bool running() const noexcept { return running_ && !stopping_; }
+  bool running() const noexcept override { return running_ && !stopping_; }
   double seconds() const;
 
-  // ---- for a backend that an outside loop drives (see Backend::bind) ----
-  /// run() without its loop: fires "startup"; the backend then runs passes (iterate(0)).
-  void startRunning(bool installSignalHandlers);
-  /// The end of run(): fires "shutdown", runs the last pass, and is no longer running.
-  void finishRunning();
-  bool stopRequested() const noexcept { return stopping_; }
-  /// When the next pass is due: 0 now, -1 never (nothing but I/O can need one).
-  int passTimeoutMs() const { return computeTimeoutMs(-1); }
+  // ---- LoopDriver: for a backend that an outside loop drives (see Backend::bind) ----
+  void startRunning(bool installSignalHandlers) override;
+  void runPass() override { iterate(0); }
+  void finishRunning() override;
+  bool stopRequested() const noexcept override { return stopping_; }
+  int passTimeoutMs() const override { return computeTimeoutMs(-1); }
+  void wakeBackendOnEarlierTimers() override;
 
   // ---- descriptors ----
   /// Sets what `selectable` is watched for; the backend hears only of real changes.
@@ -115,8 +116,10 @@ class ReactorCore {
   void fireSystemEvent(std::string_view eventType);
   void callWhenRunning(std::function<void()> fn);
 
-  /// Logs an exception that escaped user code in `where`.
-  static void logUnhandled(const char* where, std::exception_ptr exception);
+  /// Logs an exception that escaped user code in `where` (see log_unhandled.hpp).
+  static void logUnhandled(const char* where, std::exception_ptr exception) {
+    detail::logUnhandled(where, std::move(exception));
+  }
 
  private:
   struct Trigger {

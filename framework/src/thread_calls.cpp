@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstdint>
 
-#include "backends/backend.hpp"
+#include "system_error.hpp"
 
 namespace torsion::detail {
 

@@ -1,6 +1,6 @@
 #include "thread_pool.hpp"
 
-#include "reactor_core.hpp"
+#include "log_unhandled.hpp"
 
 namespace torsion::detail {
 
@@ -41,7 +41,7 @@ void ThreadPool::work() {
     try {
       job();
     } catch (...) {
-      ReactorCore::logUnhandled("callInThread", std::current_exception());
+      logUnhandled("callInThread", std::current_exception());
     }
     job = nullptr;  // destroy captures outside the lock
     lock.lock();

@@ -78,7 +78,7 @@ std::vector<DelayedCall> TimerQueue::pending() const {
   });
   std::vector<DelayedCall> calls;
   calls.reserve(sorted.size());
-  for (auto& entry : sorted) calls.emplace_back(entry);
+  for (auto& entry : sorted) calls.push_back(DelayedCall(entry));
   return calls;
 }
 
@@ -173,8 +173,6 @@ bool DelayedCall::active() const noexcept {
 
 bool DelayedCall::called() const noexcept { return entry_ && entry_->state == detail::TimerEntry::State::called; }
 
-bool DelayedCall::cancelled() const noexcept {
-  return entry_ && entry_->state == detail::TimerEntry::State::cancelled;
-}
+bool DelayedCall::cancelled() const noexcept { return entry_ && entry_->state == detail::TimerEntry::State::cancelled; }
 
 }  // namespace torsion

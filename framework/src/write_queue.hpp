@@ -1,5 +1,6 @@
 // Internal. WriteQueue: what a transport could not send at once, kept as a short list of
-// 16 KiB chunks and flushed with one gathering send; ChunkPool: the reactor's spare chunks.
+// 16 KiB chunks and flushed with one gathering send (ChunkPool, in
+// chunk_pool.hpp, keeps the reactor's spare chunks).
 //
 //   chunks_:  [ head chunk: sent | unsent ] [ full chunk ] [ tail chunk: data | free ]
 //                           ^ offset_                               appends go here ^
@@ -16,22 +17,9 @@
 #include <memory>
 #include <vector>
 
+#include "chunk_pool.hpp"
+
 namespace torsion::detail {
-
-/// Spare chunks shared by every connection of one reactor, up to a bound.
-class ChunkPool {
- public:
-  static constexpr std::size_t kChunkSize = 16 * 1024;
-  /// At most this many spare chunks (4 MiB) are kept; more are freed.
-  static constexpr std::size_t kMaxSpare = 256;
-
-  std::unique_ptr<char[]> take();
-  void give(std::unique_ptr<char[]> chunk) noexcept;
-  std::size_t spare() const noexcept { return spare_.size(); }
-
- private:
-  std::vector<std::unique_ptr<char[]>> spare_;
-};
 
 class WriteQueue {
  public:

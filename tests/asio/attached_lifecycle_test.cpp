@@ -11,8 +11,9 @@
 #include <asio.hpp>
 
 #include <fcntl.h>
-#include <string>
 #include <unistd.h>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "asio_test_support.hpp"
@@ -210,6 +211,41 @@ TEST(AttachedLifecycle, DestroyingTheReactorClosesItsConnectionsAndLeavesTheIoCo
   EXPECT_TRUE(pipe.open()) << "the reactor must never close a descriptor it did not open";
   context.restart();
   EXPECT_LT(asio_test::runBounded(context, 10), 1) << "nothing of torsion's may keep the io_context busy";
+}
+
+TEST(AttachedLifecycle, IterateStartsTheReactorWhenItsWaitRunsTheFirstHandler) {
+  asio::io_context context;
+  auto reactor = torsion::attachToIoContext(context);
+  std::vector<std::string> events;
+  reactor->callWhenRunning([&] { events.push_back("running"); });
+  // iterate's wait runs the io_context, whose first handler starts the reactor.
+  const double deadline = asio_test::now() + 5;
+  while (events.empty() && asio_test::now() < deadline) reactor->iterate(0.01);
+  EXPECT_EQ(events, (std::vector<std::string>{"running"}));
+  EXPECT_TRUE(reactor->running());
+  reactor->stop();
+  EXPECT_LT(asio_test::runBounded(context, 10), 5) << "the stop completes on the io_context";
+  EXPECT_FALSE(reactor->running());
+}
+
+TEST(AttachedLifecycle, IterateFromAHandlerThatItsOwnWaitRunsIsRefused) {
+  asio::io_context context;
+  auto reactor = torsion::attachToIoContext(context);
+  int refused = 0;
+  bool ran = false;
+  asio::post(context, [&] {
+    ran = true;
+    try {
+      reactor->iterate(0);
+    } catch (const std::logic_error&) {
+      ++refused;
+    }
+  });
+  const double deadline = asio_test::now() + 5;
+  while (!ran && asio_test::now() < deadline) reactor->iterate(0.01);
+  ASSERT_TRUE(ran);
+  EXPECT_EQ(refused, 1) << "a wait nested in the same reactor's wait is refused, not half-run";
+  reactor->iterate(0);  // and the reactor still iterates afterwards
 }
 
 }  // namespace

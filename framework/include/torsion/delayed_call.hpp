@@ -9,7 +9,8 @@ namespace torsion {
 
 namespace detail {
 struct TimerEntry;
-}
+class TimerQueue;
+}  // namespace detail
 
 /// A handle to a call scheduled with IReactorTime::callLater, as Twisted's DelayedCall.
 ///
@@ -53,10 +54,11 @@ class DelayedCall {
   /// True once the call was cancelled.
   bool cancelled() const noexcept;
 
-  /// Wraps an entry of a timer queue; used by the reactor and by testing::Clock.
+ private:
+  // Only a timer queue (the reactor's, testing::Clock's) makes handles to its entries.
+  friend class detail::TimerQueue;
   explicit DelayedCall(std::shared_ptr<detail::TimerEntry> entry) noexcept : entry_(std::move(entry)) {}
 
- private:
   std::shared_ptr<detail::TimerEntry> entry_;
 };
 

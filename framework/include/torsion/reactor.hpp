@@ -22,7 +22,8 @@ namespace torsion {
 namespace detail {
 class Backend;
 class ReactorCore;
-}
+struct ReactorAccess;
+}  // namespace detail
 
 /// The event loop: waits on many descriptors through one readiness backend (select,
 /// poll, epoll, kqueue or an Asio io_context), runs timers, and hands bytes to protocols.
@@ -202,17 +203,15 @@ class Reactor : public IReactorCore,
   /// ones are truncated by the system.
   /// @throws CannotListenError naming the address and the reason.
   std::shared_ptr<DatagramTransport> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
-                                               std::string_view interface = {}, std::size_t maxPacketSize = 8192) override;
-
-  /// The core of the reactor; for torsion's own transports, not for users.
-  detail::ReactorCore& core() noexcept { return *core_; }
-
- protected:
-  /// Creates a reactor on a backend torsion made itself; how attachToIoContext builds
-  /// a reactor on a user's io_context. Not for users, who cannot make a backend.
-  explicit Reactor(std::unique_ptr<detail::Backend> backend);
+                                               std::string_view interface = {},
+                                               std::size_t maxPacketSize = 8192) override;
 
  private:
+  // torsion's own code reaches the core, and builds a reactor on a backend it made
+  // (attachToIoContext), through detail::ReactorAccess; neither is part of the API.
+  friend struct detail::ReactorAccess;
+  explicit Reactor(std::unique_ptr<detail::Backend> backend);
+
   std::unique_ptr<detail::ReactorCore> core_;
 };
 

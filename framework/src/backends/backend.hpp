@@ -8,9 +8,10 @@
 #include <string_view>
 #include <vector>
 
-namespace torsion::detail {
+#include "../system_error.hpp"
+#include "loop_driver.hpp"
 
-class ReactorCore;
+namespace torsion::detail {
 
 /// Interest and readiness bits.
 enum : std::uint8_t { kReadable = 1, kWritable = 2 };
@@ -43,8 +44,9 @@ class Backend {
 
   // A backend that an outside loop drives (Asio on a user's io_context) runs the
   // reactor's passes itself and needs these; the others keep the defaults.
-  /// Called once by the reactor that owns this backend, before its first add.
-  virtual void bind(ReactorCore& core) { (void)core; }
+  /// Called once by the reactor that owns this backend, before its first add: the
+  /// loop operations the backend may call (and nothing else of the reactor).
+  virtual void bind(LoopDriver& driver) { (void)driver; }
   /// Reactor::run: runs the outside loop, which runs the passes, until the reactor
   /// stops, and returns true; false (the default) lets the reactor run its own loop.
   virtual bool runLoop(bool installSignalHandlers) {
@@ -66,8 +68,5 @@ std::unique_ptr<Backend> makeAsioBackend();  // on its own io_context
 std::unique_ptr<Backend> makeBackend(std::string_view name);
 std::vector<std::string> availableBackendNames();
 std::string defaultBackendName();
-
-/// Throws std::system_error for the current errno, naming the call.
-[[noreturn]] void throwSystemError(const char* what);
 
 }  // namespace torsion::detail

@@ -2,9 +2,7 @@
 
 #include <torsion/errors.hpp>
 
-#include <cerrno>
 #include <cstdlib>
-#include <system_error>
 
 namespace torsion::detail {
 
@@ -19,15 +17,15 @@ struct BackendEntry {
 const std::vector<BackendEntry>& builtBackends() {
   static const std::vector<BackendEntry> entries = {
 #if defined(TORSION_HAVE_EPOLL)
-      {"epoll", makeEpollBackend},
+    {"epoll", makeEpollBackend},
 #endif
 #if defined(TORSION_HAVE_KQUEUE)
-      {"kqueue", makeKqueueBackend},
+    {"kqueue", makeKqueueBackend},
 #endif
-      {"poll", makePollBackend},
-      {"select", makeSelectBackend},
+    {"poll", makePollBackend},
+    {"select", makeSelectBackend},
 #if defined(TORSION_HAVE_ASIO)
-      {"asio", makeAsioBackend},  // an io_context of its own; never the default
+    {"asio", makeAsioBackend},  // an io_context of its own; never the default
 #endif
   };
   return entries;
@@ -66,7 +64,5 @@ std::unique_ptr<Backend> makeBackend(std::string_view name) {
   throw UnsupportedBackendError("torsion: no reactor backend named '" + chosen +
                                 "' in this build; available: " + available);
 }
-
-void throwSystemError(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
 }  // namespace torsion::detail

@@ -1,0 +1,66 @@
+// Internal. Memory for the Asio backend's wait operations, reused; no Asio needed.
+//
+// Asio allocates an operation for every async_wait and recycles it only when the wait
+// starts inside io_context::run; the reactor re-arms its waits from its wait(), outside
+// it, so without this every completed wait would cost an allocation.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <vector>
+
+namespace torsion::detail {
+
+/// A free list of equal blocks, big enough for a wait operation with its handler.
+/// Single-threaded, like the backend.
+class HandlerMemory {
+ public:
+  HandlerMemory() { free_.reserve(kMaxFree); }
+  ~HandlerMemory() {
+    for (void* block : free_) ::operator delete(block);
+  }
+  HandlerMemory(const HandlerMemory&) = delete;
+  HandlerMemory& operator=(const HandlerMemory&) = delete;
+
+  void* allocate(std::size_t size) {
+    if (size > kBlockSize) return ::operator new(size);
+    if (free_.empty()) return ::operator new(kBlockSize);
+    void* block = free_.back();
+    free_.pop_back();
+    return block;
+  }
+  void deallocate(void* block, std::size_t size) {
+    if (size > kBlockSize || free_.size() == kMaxFree) {
+      ::operator delete(block);
+      return;
+    }
+    free_.push_back(block);
+  }
+
+ private:
+  static constexpr std::size_t kBlockSize = 256;  // a wait operation with its handler fits
+  static constexpr std::size_t kMaxFree = 64;
+  std::vector<void*> free_;
+};
+
+/// The allocator bound to each wait's handler, drawing on a HandlerMemory.
+template <class T>
+struct RecyclingAllocator {
+  using value_type = T;
+  HandlerMemory* memory;
+  explicit RecyclingAllocator(HandlerMemory* from) noexcept : memory(from) {}
+  template <class U>
+  RecyclingAllocator(const RecyclingAllocator<U>& other) noexcept : memory(other.memory) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(memory->allocate(n * sizeof(T))); }
+  void deallocate(T* pointer, std::size_t n) { memory->deallocate(pointer, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const RecyclingAllocator<U>& other) const noexcept {
+    return memory == other.memory;
+  }
+  template <class U>
+  bool operator!=(const RecyclingAllocator<U>& other) const noexcept {
+    return memory != other.memory;
+  }
+};
+
+}  // namespace torsion::detail
