@@ -52,7 +52,8 @@ bool TcpConnection::start(const std::shared_ptr<TcpConnection>& connection, std:
     connection->core_.setInterest(*connection, kReadable);
   } catch (const std::exception& error) {
     log::error("dropping connection from {}: {}", connection->getPeer().toString(), error.what());
-    return false;  // the destructor closes the descriptor
+    connection->core_.disposeAfterPass(std::move(protocol));  // never destroyed inside a dispatch
+    return false;                                             // the destructor closes the descriptor
   }
   connection->core_.adopt(connection);
   connection->moveTo(ConnectionState::connected);

@@ -93,7 +93,7 @@ void DatagramPort::doRead() {
         }
         continue;
       }
-      log::warn("UDP recvfrom on {} failed: {}", host_.toString(), errorText(errno));
+      log::warn("UDP receive on {} failed: {}", host_.toString(), errorText(errno));
       return;
     }
     const Address sender = connectedTo_ ? connectedAddress_ : toAddress(from.get(), from.length);

@@ -23,6 +23,13 @@ class LoopThread : public BackendTest {
 #ifdef NDEBUG
     GTEST_SKIP() << "the loop-thread check exists only in debug builds (NDEBUG is defined)";
 #endif
+#if defined(__SANITIZE_THREAD__)
+    GTEST_SKIP() << "death tests fork a threaded process, which ThreadSanitizer reports";
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    GTEST_SKIP() << "death tests fork a threaded process, which ThreadSanitizer reports";
+#endif
+#endif
     // The statements below start a thread: fork-and-exec, not a bare fork.
     GTEST_FLAG_SET(death_test_style, "threadsafe");
   }
