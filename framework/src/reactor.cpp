@@ -36,6 +36,7 @@ bool Reactor::running() const noexcept { return core_->running(); }
 double Reactor::seconds() const { return core_->seconds(); }
 
 DelayedCall Reactor::callLater(double delaySeconds, std::function<void()> fn) {
+  core_->assertInLoopThread("Reactor::callLater");
   return core_->timers().schedule(delaySeconds, std::move(fn));
 }
 
@@ -59,25 +60,33 @@ void Reactor::removeSystemEventTrigger(TriggerId id) { core_->removeTrigger(id);
 void Reactor::fireSystemEvent(std::string_view eventType) { core_->fireSystemEvent(eventType); }
 
 void Reactor::addReader(Selectable& selectable) {
+  core_->assertInLoopThread("Reactor::addReader");
   core_->setInterest(selectable, core_->interest(selectable.fileno()) | detail::kReadable);
 }
 
 void Reactor::addWriter(Selectable& selectable) {
+  core_->assertInLoopThread("Reactor::addWriter");
   core_->setInterest(selectable, core_->interest(selectable.fileno()) | detail::kWritable);
 }
 
 void Reactor::removeReader(Selectable& selectable) {
+  core_->assertInLoopThread("Reactor::removeReader");
   core_->setInterest(selectable, core_->interest(selectable.fileno()) & ~detail::kReadable);
 }
 
 void Reactor::removeWriter(Selectable& selectable) {
+  core_->assertInLoopThread("Reactor::removeWriter");
   core_->setInterest(selectable, core_->interest(selectable.fileno()) & ~detail::kWritable);
 }
 
-void Reactor::removeAll(Selectable& selectable) { core_->forget(selectable); }
+void Reactor::removeAll(Selectable& selectable) {
+  core_->assertInLoopThread("Reactor::removeAll");
+  core_->forget(selectable);
+}
 
 std::shared_ptr<ListeningPort> Reactor::listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory, int backlog,
                                                   std::string_view interface) {
+  core_->assertInLoopThread("Reactor::listenTCP");
   if (!factory) throw std::invalid_argument("listenTCP: factory is null");
   std::string host(interface);
   int fd = detail::listenStreamSocket(host, port, backlog);
@@ -91,6 +100,7 @@ std::shared_ptr<ListeningPort> Reactor::listenTCP(std::uint16_t port, std::share
 std::shared_ptr<Connector> Reactor::connectTCP(std::string_view host, std::uint16_t port,
                                                std::shared_ptr<ClientFactory> factory, double timeout,
                                                std::optional<Address> bindAddress) {
+  core_->assertInLoopThread("Reactor::connectTCP");
   if (!factory) throw std::invalid_argument("connectTCP: factory is null");
   auto connector = std::make_shared<detail::TcpConnector>(*core_, std::string(host), port, std::move(factory), timeout,
                                                           std::move(bindAddress), std::string());
@@ -100,18 +110,20 @@ std::shared_ptr<Connector> Reactor::connectTCP(std::string_view host, std::uint1
 
 std::shared_ptr<ListeningPort> Reactor::listenUNIX(std::string_view path, std::shared_ptr<Factory> factory,
                                                    int backlog) {
+  core_->assertInLoopThread("Reactor::listenUNIX");
   if (!factory) throw std::invalid_argument("listenUNIX: factory is null");
   std::string file(path);
   int fd = detail::listenUnixSocket(file, backlog);
   try {
     return detail::StreamPort::start(*core_, fd, std::move(factory), false, file);
   } catch (const BackendLimitError& error) {
-    throw CannotListenError(file, 0, error.what());
+    throw CannotListenError(file, error.what());
   }
 }
 
 std::shared_ptr<Connector> Reactor::connectUNIX(std::string_view path, std::shared_ptr<ClientFactory> factory,
                                                 double timeout) {
+  core_->assertInLoopThread("Reactor::connectUNIX");
   if (!factory) throw std::invalid_argument("connectUNIX: factory is null");
   auto connector = std::make_shared<detail::TcpConnector>(*core_, std::string(), 0, std::move(factory), timeout,
                                                           std::nullopt, std::string(path));
@@ -121,6 +133,7 @@ std::shared_ptr<Connector> Reactor::connectUNIX(std::string_view path, std::shar
 
 std::shared_ptr<DatagramTransport> Reactor::listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
                                                       std::string_view interface, std::size_t maxPacketSize) {
+  core_->assertInLoopThread("Reactor::listenUDP");
   if (!protocol) throw std::invalid_argument("listenUDP: protocol is null");
   return detail::DatagramPort::open(*core_, port, std::move(protocol), std::string(interface), maxPacketSize);
 }

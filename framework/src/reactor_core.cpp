@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 
@@ -37,11 +39,12 @@ ReactorCore::~ReactorCore() {
     runSoonCalls();
   }
   while (handles_ != nullptr) {
-    log::warn("torsion: a handle was still reopening while its reactor was destroyed; dropping it");
+    log::warn("a handle was still reopening while its reactor was destroyed; dropping it");
     release(*handles_);
   }
   soon_.clear();
-  released_.clear();
+  releaseStep();
+  if (signals_ != SignalCatching::none) giveBackSignals();
   forget(threadCalls_);
 }
 
@@ -66,7 +69,7 @@ double ReactorCore::seconds() const {
 
 void ReactorCore::setInterest(Selectable& selectable, std::uint8_t interest) {
   const int fd = selectable.fileno();
-  if (fd < 0) throw std::invalid_argument("torsion: cannot watch a negative descriptor");
+  if (fd < 0) throw std::invalid_argument("cannot watch a negative descriptor");
   const auto index = static_cast<std::size_t>(fd);
   if (index >= watchers_.size()) {
     const std::size_t size = std::max(index + 1, watchers_.size() + watchers_.size() / 2);
@@ -75,7 +78,7 @@ void ReactorCore::setInterest(Selectable& selectable, std::uint8_t interest) {
   }
   Selectable*& watcher = watchers_[index];
   if (watcher != nullptr && watcher != &selectable) {
-    throw std::logic_error("torsion: descriptor " + std::to_string(fd) + " is already watched by another selectable");
+    throw std::logic_error("descriptor " + std::to_string(fd) + " is already watched by another selectable");
   }
   const std::uint8_t old = watcher ? interests_[index] : 0;
   if (old == interest) return;
@@ -156,6 +159,25 @@ void ReactorCore::release(ReactorHandle& handle) {
   released_.push_back(std::move(handle.self_));
 }
 
+void ReactorCore::disposeAfterPass(std::shared_ptr<void> object) {
+  if (object) released_.push_back(std::move(object));
+}
+
+void ReactorCore::releaseStep() {
+  // A destructor run here may release more (a protocol closing a port it owns): drop
+  // those too, but never while iterating the vector they are added to.
+  std::vector<std::shared_ptr<void>> dropping;
+  while (!released_.empty()) {
+    dropping.swap(released_);
+    dropping.clear();
+  }
+}
+
+void ReactorCore::abortNotInLoopThread(const char* what) noexcept {
+  log::error("{} called from a thread that is not the reactor's; use callFromThread", what);
+  std::abort();
+}
+
 void ReactorCore::callSoon(std::function<void()> fn) {
   soon_.push_back(std::move(fn));
   if (soon_.size() == 1) backend_->wakeUp();  // a driven backend may be between passes
@@ -180,7 +202,9 @@ void ReactorCore::runSoonCalls() {
 // ---------------------------------------------------------------- the loop
 
 int ReactorCore::computeTimeoutMs(double timeoutSeconds) const {
-  if (stopping_ || !soon_.empty() || threadCalls_.pending() || (ownsSignals_ && signalPending())) return 0;
+  if (stopping_ || !soon_.empty() || threadCalls_.pending() || (signals_ != SignalCatching::none && signalPending())) {
+    return 0;
+  }
   double wait = timeoutSeconds < 0 ? std::numeric_limits<double>::infinity() : timeoutSeconds;
   if (auto next = timers_.nextTime()) wait = std::min(wait, std::max(0.0, *next - seconds()));
   if (std::isinf(wait)) return -1;
@@ -189,6 +213,7 @@ int ReactorCore::computeTimeoutMs(double timeoutSeconds) const {
 }
 
 void ReactorCore::iterate(double timeoutSeconds) {
+  loopThread_ = std::this_thread::get_id();
   // Built once: a pass that has nothing to do should cost next to nothing.
   static const std::function<void(std::exception_ptr)> threadCallError = [](std::exception_ptr e) {
     logUnhandled("callFromThread", std::move(e));
@@ -206,7 +231,7 @@ void ReactorCore::iterate(double timeoutSeconds) {
   dispatch();
   runSoonCalls();
   checkSignal();
-  released_.clear();  // the one place connections are destroyed: never inside a dispatch
+  releaseStep();  // the one place connections and protocols are destroyed: never inside a dispatch
 }
 
 void ReactorCore::dispatch() {
@@ -246,7 +271,7 @@ void ReactorCore::dispatchOne(Selectable& selectable, bool read) {
 }
 
 void ReactorCore::run(bool installSignalHandlers) {
-  if (running_) throw std::logic_error("torsion: Reactor::run called while the reactor is already running");
+  if (running_) throw std::logic_error("Reactor::run called while the reactor is already running");
   if (backend_->runLoop(installSignalHandlers)) return;  // an outside loop runs the passes
   startRunning(installSignalHandlers);
   while (!stopping_) iterate(-1);
@@ -254,9 +279,16 @@ void ReactorCore::run(bool installSignalHandlers) {
 }
 
 void ReactorCore::startRunning(bool installSignalHandlers) {
+  loopThread_ = std::this_thread::get_id();
   running_ = true;
   stopping_ = false;
-  ownsSignals_ = installSignalHandlers && claimSignals(threadCalls_);
+  if (installSignalHandlers) {
+    // Caught since a port listened, or from now on: a signal already pending stops us
+    // in the first pass.
+    if (signals_ == SignalCatching::early || claimSignals(threadCalls_)) signals_ = SignalCatching::running;
+  } else if (signals_ == SignalCatching::early) {
+    giveBackSignals();  // run(false): the program handles its signals itself
+  }
   fireSystemEvent("startup");
 }
 
@@ -264,8 +296,8 @@ void ReactorCore::finishRunning() {
   fireSystemEvent("shutdown");
   // Let what the shutdown triggers started (closes, thread calls) complete.
   iterate(0);
-  if (ownsSignals_) releaseSignals();
-  ownsSignals_ = false;
+  if (signals_ != SignalCatching::none) releaseSignals();
+  signals_ = SignalCatching::none;
   running_ = false;
   stopping_ = false;
 }
@@ -281,11 +313,26 @@ void ReactorCore::stop() {
 }
 
 void ReactorCore::checkSignal() {
-  if (!ownsSignals_) return;
-  if (int signal = takePendingSignal()) {
-    log::info("Received {}, shutting down.", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    if (running_ && !stopping_) stopping_ = true;
+  if (signals_ == SignalCatching::none || !signalPending()) return;
+  if (!running_) {
+    // Caught early, but the program drives the loop itself with iterate() rather than
+    // run(): let the signal do what it would have done without us.
+    giveBackSignals();
+    return;
   }
+  const int signal = takePendingSignal();
+  log::info("Received {}, shutting down.", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  if (!stopping_) stopping_ = true;
+}
+
+void ReactorCore::catchStopSignalsEarly() {
+  if (signals_ == SignalCatching::none && !running_ && claimSignals(threadCalls_)) signals_ = SignalCatching::early;
+}
+
+void ReactorCore::giveBackSignals() {
+  releaseSignals();
+  signals_ = SignalCatching::none;
+  if (const int signal = takePendingSignal()) std::raise(signal);
 }
 
 // ---------------------------------------------------------------- threads and triggers

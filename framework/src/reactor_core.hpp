@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -98,6 +99,9 @@ class ReactorCore final : public LoopDriver {
   void adopt(std::shared_ptr<ReactorHandle> handle);
   /// Lets go of `handle` at the end of this pass, never during a dispatch.
   void release(ReactorHandle& handle);
+  /// Drops `object` (a protocol a transport let go of) at the release step at the end of
+  /// this pass, so its destructor never runs inside a dispatch or a transport's method.
+  void disposeAfterPass(std::shared_ptr<void> object);
   bool adopted(const ReactorHandle& handle) const noexcept { return handle.self_ != nullptr; }
 
   /// Runs `fn` later in this same pass of the loop (after the current dispatch), or in
@@ -115,6 +119,24 @@ class ReactorCore final : public LoopDriver {
   void removeTrigger(Reactor::TriggerId id);
   void fireSystemEvent(std::string_view eventType);
   void callWhenRunning(std::function<void()> fn);
+
+  // ---- the loop's thread ----
+  /// In a debug build, aborts with a message naming `what` unless called on the loop's
+  /// thread: the thread that last ran or iterated the reactor, else the one that made it.
+  /// Costs nothing when NDEBUG is defined.
+  void assertInLoopThread(const char* what) const noexcept {
+#ifndef NDEBUG
+    if (std::this_thread::get_id() != loopThread_) abortNotInLoopThread(what);
+#else
+    (void)what;
+#endif
+  }
+
+  // ---- SIGINT / SIGTERM ----
+  /// A port started listening: catch SIGINT and SIGTERM from now on (if no other reactor
+  /// does), so one arriving before run() stops run() at once instead of killing the
+  /// process with a Unix socket file left behind.
+  void catchStopSignalsEarly();
 
   /// Logs an exception that escaped user code in `where` (see log_unhandled.hpp).
   static void logUnhandled(const char* where, std::exception_ptr exception) {
@@ -137,6 +159,11 @@ class ReactorCore final : public LoopDriver {
   int computeTimeoutMs(double timeoutSeconds) const;
   void closeAllHandles();
   void checkSignal();
+  /// Gives SIGINT/SIGTERM back to their previous handlers; a signal caught but never
+  /// acted on is raised again, as if it had never been caught.
+  void giveBackSignals();
+  void releaseStep();
+  [[noreturn]] static void abortNotInLoopThread(const char* what) noexcept;
 
   Reactor& owner_;
   std::unique_ptr<Backend> backend_;
@@ -154,8 +181,8 @@ class ReactorCore final : public LoopDriver {
   std::unique_ptr<char[]> readBuffer_;
   ChunkPool chunkPool_;  // before the handles: their queues return chunks to it
 
-  ReactorHandle* handles_ = nullptr;  // head of the intrusive list
-  std::vector<std::shared_ptr<ReactorHandle>> released_;
+  ReactorHandle* handles_ = nullptr;             // head of the intrusive list
+  std::vector<std::shared_ptr<void>> released_;  // handles and protocols, dropped after the pass
   std::vector<std::function<void()>> soon_;
   std::vector<std::function<void()>> soonRunning_;
 
@@ -167,9 +194,17 @@ class ReactorCore final : public LoopDriver {
   std::vector<Trigger> triggers_;
   Reactor::TriggerId nextTriggerId_ = 1;
 
+  /// Who handles SIGINT/SIGTERM for this reactor.
+  enum class SignalCatching : std::uint8_t {
+    none,     ///< the process's own handlers (or another reactor's)
+    early,    ///< ours, since a port listened; acted on once run() starts
+    running,  ///< ours, for run(true)
+  };
+
   bool running_ = false;
   bool stopping_ = false;
-  bool ownsSignals_ = false;
+  SignalCatching signals_ = SignalCatching::none;
+  std::thread::id loopThread_ = std::this_thread::get_id();
 };
 
 }  // namespace torsion::detail

@@ -2,10 +2,14 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <torsion/errors.hpp>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace torsion::detail {
@@ -85,22 +89,110 @@ std::string errorText(int error) {
 #endif
 }
 
-int openSocket(int family, int type) {
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-  return ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-#else
-  int fd = ::socket(family, type, 0);
-  if (fd >= 0) {
+namespace {
+
+// The one place that decides how a socket of ours is set up. Where the system makes a
+// socket non-blocking and close-on-exec atomically (SOCK_NONBLOCK, accept4), `flagsSet`
+// says so; SO_NOSIGPIPE is set wherever it exists, since such systems have no
+// MSG_NOSIGNAL (see sendNoSignal).
+int prepareSocket(int fd, [[maybe_unused]] bool flagsSet) {
+  if (fd < 0) return fd;
+  if (!flagsSet) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-#if defined(SO_NOSIGPIPE)
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
   }
+#if defined(SO_NOSIGPIPE)
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
   return fd;
+}
+
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+constexpr bool kAtomicFlags = true;
+#else
+constexpr bool kAtomicFlags = false;
+#endif
+
+}  // namespace
+
+int openSocket(int family, int type) {
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+  return prepareSocket(::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), kAtomicFlags);
+#else
+  return prepareSocket(::socket(family, type, 0), kAtomicFlags);
 #endif
 }
+
+int acceptSocket(int listening, SocketAddress& peer) {
+  peer.length = sizeof peer.storage;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+  return prepareSocket(::accept4(listening, peer.get(), &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC), kAtomicFlags);
+#else
+  return prepareSocket(::accept(listening, peer.get(), &peer.length), kAtomicFlags);
+#endif
+}
+
+SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, int type) {
+  if (auto numeric = numericAddress(interface, port)) return *numeric;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = type;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  const int status = ::getaddrinfo(interface.c_str(), service.c_str(), &hints, &found);
+  if (status != 0 || found == nullptr) {
+    const std::string reason = status == EAI_SYSTEM ? errorText(errno) : ::gai_strerror(status);
+    throw CannotListenError(interface, port, "the host name '" + interface + "' does not resolve: " + reason);
+  }
+  // The first IPv4 address if there is one (as connectTCP picks): "localhost" often lists
+  // ::1 first, while clients commonly connect to 127.0.0.1.
+  const addrinfo* chosen = found;
+  for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
+    if (entry->ai_family == AF_INET) {
+      chosen = entry;
+      break;
+    }
+  }
+  SocketAddress result;
+  std::memcpy(&result.storage, chosen->ai_addr, chosen->ai_addrlen);
+  result.length = chosen->ai_addrlen;
+  ::freeaddrinfo(found);
+  return result;
+}
+
+int openBoundSocket(const std::string& interface, std::uint16_t port, int type) {
+  const SocketAddress address = bindableAddress(interface, port, type);
+  int fd = openSocket(address.family(), type);
+  if (fd < 0) throw CannotListenError(interface, port, errorText(errno));
+  if (type == SOCK_STREAM) {
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
+  if (address.family() == AF_INET6) {
+    int zero = 0;  // "::" takes IPv4 too, where the system allows dual-stack sockets
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  }
+  if (::bind(fd, address.get(), address.length) < 0) {
+    const int error = errno;
+    ::close(fd);
+    throw CannotListenError(interface, port, errorText(error));
+  }
+  return fd;
+}
+
+std::optional<SocketAddress> unixAddress(const std::string& path) {
+  if (path.empty() || path.size() > maxUnixPathLength()) return std::nullopt;
+  SocketAddress result;
+  auto* local = reinterpret_cast<sockaddr_un*>(&result.storage);
+  local->sun_family = AF_UNIX;
+  std::memcpy(local->sun_path, path.c_str(), path.size() + 1);
+  result.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return result;
+}
+
+std::size_t maxUnixPathLength() { return sizeof(sockaddr_un::sun_path) - 1; }
 
 Address localAddress(int fd) {
   SocketAddress address;

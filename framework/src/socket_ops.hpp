@@ -40,8 +40,22 @@ std::optional<SocketAddress> numericAddress(std::string_view host, std::uint16_t
 Address toAddress(const sockaddr* address, socklen_t length);
 /// strerror text for an errno value, thread-safe.
 std::string errorText(int error);
-/// A non-blocking, close-on-exec socket, or -1 with errno set.
+/// A socket set up as every socket of ours is (non-blocking, close-on-exec, and where
+/// the system has it SO_NOSIGPIPE), or -1 with errno set.
 int openSocket(int family, int type);
+/// accept() on `listening`, the new socket set up as openSocket's; -1 with errno set.
+/// `peer` receives the peer's address.
+int acceptSocket(int listening, SocketAddress& peer);
+/// The address to bind for `interface` (numeric, a host name resolved with AI_PASSIVE,
+/// or "" for all IPv4 addresses) and `port`; CannotListenError naming it if none.
+SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, int type);
+/// Creates a socket of `type` bound to `interface`:`port` (dual-stack where the system
+/// allows for "::"); SO_REUSEADDR for streams. Throws CannotListenError naming the address.
+int openBoundSocket(const std::string& interface, std::uint16_t port, int type);
+/// The AF_UNIX address of `path`, or nullopt if the path is empty or too long.
+std::optional<SocketAddress> unixAddress(const std::string& path);
+/// The longest Unix socket path the system takes, in bytes.
+std::size_t maxUnixPathLength();
 /// getsockname / getpeername as Address (family none on failure).
 Address localAddress(int fd);
 Address peerAddress(int fd);

@@ -7,6 +7,7 @@
 #include <torsion/errors.hpp>
 #include <torsion/log.hpp>
 
+#include <cassert>
 #include <cerrno>
 #include <stdexcept>
 
@@ -50,16 +51,21 @@ bool TcpConnection::start(const std::shared_ptr<TcpConnection>& connection, std:
   try {
     connection->core_.setInterest(*connection, kReadable);
   } catch (const std::exception& error) {
-    log::error("torsion: dropping connection from {}: {}", connection->getPeer().toString(), error.what());
-    return false;  // the destructor closes the descriptor
+    log::error("dropping connection from {}: {}", connection->getPeer().toString(), error.what());
+    connection->core_.disposeAfterPass(std::move(protocol));  // never destroyed inside a dispatch
+    return false;                                             // the destructor closes the descriptor
   }
   connection->core_.adopt(connection);
-  connection->connected_ = true;
+  connection->moveTo(ConnectionState::connected);
   connection->protocol_ = std::move(protocol);
   if (observer) connection->extras().observer = std::move(observer);
-  connection->halfCloseable_ = dynamic_cast<HalfCloseableProtocol*>(connection->protocol_.get()) != nullptr;
   connection->guarded("connectionMade", [&] { connection->protocol_->makeConnection(connection); });
   return true;
+}
+
+void TcpConnection::moveTo(ConnectionState next) noexcept {
+  assert(next > state_ && "a connection's state only moves forward");
+  state_ = next;
 }
 
 template <class Hook>
@@ -79,7 +85,7 @@ bool TcpConnection::guarded(const char* hook, Hook&& call) {
 // ---------------------------------------------------------------- reading
 
 void TcpConnection::doRead() {
-  if (closing_) return;
+  if (closingOrClosed()) return;
   char* buffer = core_.readBuffer();
   ssize_t received;
   do {
@@ -105,35 +111,38 @@ void TcpConnection::doRead() {
 }
 
 void TcpConnection::handleEndOfInput() {
-  if (!halfCloseable_) {
+  HalfCloseableProtocol* half = halfCloseable();
+  if (half == nullptr) {
     connectionLostNow(Failure(ConnectionDone()));
     return;
   }
-  readClosed_ = true;
+  read_ = ReadState::closed;
   updateInterest();
   auto keep = self();
-  HalfCloseableProtocol* half = halfCloseable();
   guarded("readConnectionLost", [&] { half->readConnectionLost(); });
   // A half-closeable protocol hears of each direction closing, as in Twisted; once both
   // are closed the connection is done.
-  if (writeClosed_ && !closing_) connectionLostNow(Failure(ConnectionDone()));
+  if (write_ == WriteState::shutDown && !closingOrClosed()) connectionLostNow(Failure(ConnectionDone()));
 }
 
 void TcpConnection::pauseProducing() {
-  readPaused_ = true;
+  core_.assertInLoopThread("ITransport::pauseProducing");
+  if (read_ == ReadState::reading) read_ = ReadState::paused;
   updateInterest();
 }
 
 void TcpConnection::resumeProducing() {
-  if (disconnecting_) return;  // as Twisted: a connection that is closing never reads again
-  readPaused_ = false;
+  core_.assertInLoopThread("ITransport::resumeProducing");
+  // As Twisted: a connection that is closing never reads again (updateInterest).
+  if (read_ == ReadState::paused) read_ = ReadState::reading;
   updateInterest();
 }
 
 // ---------------------------------------------------------------- writing
 
 void TcpConnection::write(Bytes data) {
-  if (!connected_ || disconnecting_ || closing_ || writeCloseRequested_ || data.empty()) return;
+  core_.assertInLoopThread("ITransport::write");
+  if (!writable() || data.empty()) return;
   if (queueEmpty()) {
     long sent = sendNoSignal(fd_, data.data(), data.size());
     if (sent < 0) {
@@ -144,19 +153,14 @@ void TcpConnection::write(Bytes data) {
       sent = 0;
     }
     data.remove_prefix(static_cast<std::size_t>(sent));
-    if (data.empty()) {
-      // The queue never filled, so doWrite will not run: ask a pull producer directly.
-      if (producer() && !streamingProducer_) schedulePull();
-      return;
-    }
   }
-  extras().queue.append(data);
-  updateInterest();
-  checkHighWater();
+  if (!data.empty()) extras().queue.append(data);
+  afterWrite();
 }
 
 void TcpConnection::writeSequence(std::span<const Bytes> data) {
-  if (!connected_ || disconnecting_ || closing_ || writeCloseRequested_) return;
+  core_.assertInLoopThread("ITransport::writeSequence");
+  if (!writable()) return;
   // Queue everything, then one gathering flush: one system call for the whole sequence.
   bool wasEmpty = queueEmpty();
   WriteQueue& queue = extras().queue;
@@ -168,12 +172,22 @@ void TcpConnection::writeSequence(std::span<const Bytes> data) {
       return;
     }
   }
+  afterWrite();
+}
+
+void TcpConnection::afterWrite() {
+  if (queueEmpty()) {
+    // The kernel took everything at once, so doWrite will not run to ask a pull
+    // producer for more: ask it here, later in this pass (never from inside a write).
+    schedulePull();
+    return;
+  }
   updateInterest();
   checkHighWater();
 }
 
 void TcpConnection::doWrite() {
-  if (closing_) return;
+  if (closingOrClosed()) return;
   int error = 0;
   if (extras_ && !extras_->queue.flush(fd_, error)) {
     // The socket's own error (a reset) over what send made of it afterwards (EPIPE).
@@ -181,36 +195,37 @@ void TcpConnection::doWrite() {
     connectionLostNow(Failure(ConnectionLost(errorText(error))));
     return;
   }
-  if (Extras* x = extras_.get(); x && x->producer && producerPaused_ && x->queue.size() <= x->lowWater) {
-    producerPaused_ = false;
+  if (producer_ == ProducerState::streamingPaused && extras_->queue.size() <= extras_->lowWater) {
+    producer_ = ProducerState::streaming;
     auto keep = self();
-    auto producer = x->producer;
+    auto producer = extras_->producer;
     guarded("resumeProducing", [&] { producer->resumeProducing(); });
-    if (closing_) return;
+    if (closingOrClosed()) return;
   }
   if (queueEmpty()) afterDrain();
-  if (!closing_) updateInterest();
+  if (!closingOrClosed()) updateInterest();
 }
 
 void TcpConnection::afterDrain() {
-  if (auto producer = extras_ ? extras_->producer : nullptr; producer && !streamingProducer_) {
+  if (producer_ == ProducerState::pull) {
     auto keep = self();
+    auto producer = extras_->producer;
     guarded("resumeProducing", [&] { producer->resumeProducing(); });
-    if (closing_ || !queueEmpty()) return;
+    if (closingOrClosed() || !queueEmpty()) return;
   }
-  if (disconnecting_) {
+  if (state_ == ConnectionState::disconnecting) {
     connectionLostNow(Failure(ConnectionDone()));
     return;
   }
-  if (writeCloseRequested_ && !writeClosed_) {
+  if (write_ == WriteState::shutdownRequested) {
     ::shutdown(fd_, SHUT_WR);
-    writeClosed_ = true;
+    write_ = WriteState::shutDown;
     if (HalfCloseableProtocol* half = halfCloseable()) {
       auto keep = self();
       guarded("writeConnectionLost", [&] { half->writeConnectionLost(); });
-      if (closing_) return;
+      if (closingOrClosed()) return;
     }
-    if (readClosed_) {
+    if (read_ == ReadState::closed) {
       connectionLostNow(Failure(ConnectionDone()));
       return;
     }
@@ -218,10 +233,9 @@ void TcpConnection::afterDrain() {
 }
 
 void TcpConnection::checkHighWater() {
-  Extras* x = extras_.get();
-  if (x && x->producer && streamingProducer_ && !producerPaused_ && x->queue.size() > x->highWater) {
-    producerPaused_ = true;
-    auto* push = static_cast<IPushProducer*>(x->producer.get());
+  if (producer_ == ProducerState::streaming && extras_->queue.size() > extras_->highWater) {
+    producer_ = ProducerState::streamingPaused;
+    auto* push = static_cast<IPushProducer*>(extras_->producer.get());
     guarded("pauseProducing", [&] { push->pauseProducing(); });
   }
 }
@@ -233,30 +247,32 @@ void TcpConnection::setWriteWatermarks(std::size_t high, std::size_t low) {
 }
 
 void TcpConnection::registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) {
+  core_.assertInLoopThread("ITransport::registerProducer");
   if (this->producer()) throw std::logic_error("registerProducer: a producer is already registered");
   if (streaming && dynamic_cast<IPushProducer*>(producer.get()) == nullptr) {
     throw std::logic_error("registerProducer: a streaming producer must be an IPushProducer");
   }
-  if (!connected_ || closing_) {
+  if (!isOpen() || closingOrClosed()) {
     producer->stopProducing();  // as Twisted: a producer for a dead transport is stopped
     return;
   }
   extras().producer = std::move(producer);
-  streamingProducer_ = streaming;
-  producerPaused_ = false;
   if (!streaming) {
-    schedulePull();  // the queue is empty: ask for the first chunk
+    producer_ = ProducerState::pull;
+    if (queueEmpty()) schedulePull();  // ask for the first chunk; else doWrite asks on drain
   } else {
+    producer_ = ProducerState::streaming;
     checkHighWater();
   }
 }
 
 void TcpConnection::schedulePull() {
-  if (pullScheduled_) return;
-  pullScheduled_ = true;
+  if (producer_ != ProducerState::pull) return;
+  producer_ = ProducerState::pullScheduled;
   core_.callSoon([keep = self()] {
-    keep->pullScheduled_ = false;
-    if (keep->producer() && !keep->streamingProducer_ && keep->queueEmpty() && !keep->closing_) {
+    if (keep->producer_ != ProducerState::pullScheduled) return;  // unregistered meanwhile
+    keep->producer_ = ProducerState::pull;
+    if (keep->queueEmpty() && !keep->closingOrClosed()) {
       auto producer = keep->extras_->producer;
       keep->guarded("resumeProducing", [&] { producer->resumeProducing(); });
     }
@@ -264,43 +280,45 @@ void TcpConnection::schedulePull() {
 }
 
 void TcpConnection::unregisterProducer() {
+  core_.assertInLoopThread("ITransport::unregisterProducer");
   if (extras_) extras_->producer.reset();
-  producerPaused_ = false;
+  producer_ = ProducerState::none;
 }
 
 // ---------------------------------------------------------------- closing
 
 void TcpConnection::loseConnection() {
-  if (!connected_ || disconnecting_ || closing_) return;
-  disconnecting_ = true;
-  readPaused_ = true;
+  core_.assertInLoopThread("ITransport::loseConnection");
+  if (state_ != ConnectionState::connected) return;
+  moveTo(ConnectionState::disconnecting);  // stops reading (updateInterest)
   if (queueEmpty()) {
     core_.callSoon([keep = self()] {
-      if (!keep->closing_) keep->connectionLostNow(Failure(ConnectionDone()));
+      if (!keep->closingOrClosed()) keep->connectionLostNow(Failure(ConnectionDone()));
     });
   }
   updateInterest();
 }
 
 void TcpConnection::loseWriteConnection() {
-  if (!connected_ || closing_ || writeCloseRequested_) return;
-  writeCloseRequested_ = true;
+  core_.assertInLoopThread("ITransport::loseWriteConnection");
+  if (!isOpen() || closingOrClosed() || write_ != WriteState::open) return;
+  write_ = WriteState::shutdownRequested;
   if (queueEmpty()) {
     core_.callSoon([keep = self()] {
-      if (!keep->closing_ && keep->queueEmpty()) keep->afterDrain();
+      if (!keep->closingOrClosed() && keep->queueEmpty()) keep->afterDrain();
     });
   }
 }
 
 void TcpConnection::abortConnection() {
-  if (!connected_ || closing_) return;
+  core_.assertInLoopThread("ITransport::abortConnection");
+  if (!isOpen() || closingOrClosed()) return;
   connectionLostSoon(Failure(ConnectionAborted()));
 }
 
 void TcpConnection::connectionLostSoon(Failure reason) {
-  if (closing_) return;
-  closing_ = true;
-  disconnecting_ = true;  // receivers stop delivering the rest of the current read
+  if (closingOrClosed()) return;
+  moveTo(ConnectionState::closing);  // receivers stop delivering the rest of the current read
   if (extras_) extras_->queue.clear();
   core_.forget(*this);
   core_.callSoon([keep = self(), reason = std::move(reason)] { keep->connectionLostNow(reason); });
@@ -309,12 +327,11 @@ void TcpConnection::connectionLostSoon(Failure reason) {
 void TcpConnection::connectionLostNow(const Failure& reason) {
   if (fd_ < 0) return;
   auto keep = self();  // keep us alive until the end of this function
-  closing_ = true;
   core_.forget(*this);
   ::close(fd_);
   fd_ = -1;
-  connected_ = false;
-  disconnecting_ = false;
+  moveTo(ConnectionState::disconnected);
+  producer_ = ProducerState::none;
   std::shared_ptr<IPullProducer> producer;
   std::shared_ptr<ConnectionObserver> observer;
   if (extras_) {
@@ -331,9 +348,10 @@ void TcpConnection::connectionLostNow(const Failure& reason) {
     ProtocolAccess::connectionEnded(*protocol_);
   }
   if (observer) observer->connectionEnded(reason);
-  // Break the transport <-> protocol cycle; the protocol may keep us alive on its own.
-  protocol_.reset();
-  halfCloseable_ = false;
+  // Break the transport <-> protocol cycle. We may be inside doRead or doWrite (or a
+  // callback of the user's), so the protocol is handed to the reactor's release step:
+  // its destructor never runs in the middle of a dispatch.
+  core_.disposeAfterPass(std::move(protocol_));
   core_.release(*this);
 }
 
@@ -342,9 +360,9 @@ void TcpConnection::closeForShutdown() {
 }
 
 void TcpConnection::updateInterest() {
-  if (fd_ < 0 || closing_) return;
+  if (fd_ < 0 || closingOrClosed()) return;
   std::uint8_t interest = 0;
-  if (connected_ && !readPaused_ && !readClosed_) interest |= kReadable;
+  if (state_ == ConnectionState::connected && read_ == ReadState::reading) interest |= kReadable;
   if (!queueEmpty()) interest |= kWritable;
   core_.setInterest(*this, interest);
 }

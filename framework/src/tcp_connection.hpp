@@ -7,6 +7,7 @@
 #include <torsion/selectable.hpp>
 #include <torsion/transport.hpp>
 
+#include <cstdint>
 #include <memory>
 
 #include "reactor_core.hpp"
@@ -25,6 +26,39 @@ class ConnectionObserver {
 /// Asks `factory` for the protocol of a new connection from `peer`. An exception from
 /// buildProtocol is logged and counts as a refusal, like nullptr: the caller closes.
 std::shared_ptr<Protocol> buildProtocolOrRefuse(Factory& factory, const Address& peer);
+
+/// Where a connection is in its life. It only ever moves down this list, so a state
+/// that was left is never re-entered (TcpConnection::moveTo asserts it).
+enum class ConnectionState : std::uint8_t {
+  starting,       ///< made, not yet handed to its protocol
+  connected,      ///< reading and writing
+  disconnecting,  ///< loseConnection: the queue drains, then the socket closes
+  closing,        ///< a close is scheduled (error, abort): no more I/O
+  disconnected,   ///< closed, connectionLost called
+};
+
+/// The reading direction while the connection is open.
+enum class ReadState : std::uint8_t {
+  reading,  ///< watched for input
+  paused,   ///< pauseProducing: input stays in the kernel
+  closed,   ///< the peer shut its end (half-close); final
+};
+
+/// The writing direction while the connection is open (loseWriteConnection).
+enum class WriteState : std::uint8_t {
+  open,               ///< writes are accepted
+  shutdownRequested,  ///< no more writes; shut down once the queue drains
+  shutDown,           ///< shutdown(SHUT_WR) done; final
+};
+
+/// The registered producer and what the connection owes it.
+enum class ProducerState : std::uint8_t {
+  none,             ///< no producer
+  pull,             ///< a pull producer, asked each time the queue empties
+  pullScheduled,    ///< a pull producer whose next ask is scheduled in this pass
+  streaming,        ///< a push producer, running
+  streamingPaused,  ///< a push producer paused at the high water mark
+};
 
 class TcpConnection final : public Transport, public Selectable, public ReactorHandle {
  public:
@@ -46,8 +80,10 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   void loseWriteConnection() override;
   Address getPeer() const override;
   Address getHost() const override { return localAddress(fd_); }
-  bool connected() const override { return connected_; }
-  bool disconnecting() const override { return disconnecting_; }
+  bool connected() const override { return isOpen(); }
+  bool disconnecting() const override {
+    return state_ == ConnectionState::disconnecting || state_ == ConnectionState::closing;
+  }
   std::size_t writeBufferSize() const override { return extras_ ? extras_->queue.size() : 0; }
   void setWriteWatermarks(std::size_t high, std::size_t low) override;
   void registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) override;
@@ -92,8 +128,18 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   /// whenever user code can reach us through a live transport.
   std::shared_ptr<TcpConnection> self() const { return std::static_pointer_cast<TcpConnection>(adoptedSelf()); }
   HalfCloseableProtocol* halfCloseable() const noexcept {
-    return halfCloseable_ ? static_cast<HalfCloseableProtocol*>(protocol_.get()) : nullptr;
+    return dynamic_cast<HalfCloseableProtocol*>(protocol_.get());
   }
+  /// Between start and the close: what Twisted calls `connected`.
+  bool isOpen() const noexcept {
+    return state_ != ConnectionState::starting && state_ != ConnectionState::disconnected;
+  }
+  /// A close is scheduled or done: no more I/O.
+  bool closingOrClosed() const noexcept { return state_ >= ConnectionState::closing; }
+  /// Accepts writes: connected, and the writing direction still open.
+  bool writable() const noexcept { return state_ == ConnectionState::connected && write_ == WriteState::open; }
+  /// The one transition function for the connection state: it only moves forward.
+  void moveTo(ConnectionState next) noexcept;
 
   void updateInterest();
   /// Closes the socket and tells the protocol, now. Only called from the loop itself
@@ -102,6 +148,10 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   /// Closes later in this pass: for errors met inside write() and friends.
   void connectionLostSoon(Failure reason);
   void handleEndOfInput();
+  /// The one rule every write path follows once it queued or sent its bytes: a pull
+  /// producer is asked again if everything went out at once (doWrite will not run), else
+  /// the socket is watched for room and a push producer paused above the high water mark.
+  void afterWrite();
   void afterDrain();
   void checkHighWater();
   /// Asks a pull producer for its next chunk later in this pass (never from inside write).
@@ -113,19 +163,12 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
 
   ReactorCore& core_;
   int fd_;
-  bool isTcp_;
-  bool connected_ = false;
-  bool disconnecting_ = false;
-  bool readPaused_ = false;
-  bool readClosed_ = false;
-  bool writeCloseRequested_ = false;
-  bool writeClosed_ = false;
-  bool closing_ = false;  // a close is scheduled or done: no more I/O
-  bool streamingProducer_ = false;
-  bool producerPaused_ = false;
-  bool pullScheduled_ = false;
-  bool halfCloseable_ = false;  // the protocol is a HalfCloseableProtocol
-  PeerAddress peer_;            // compact: an Address with its string would double our size
+  const bool isTcp_;  // what the socket is, fixed at construction; not a state
+  ConnectionState state_ = ConnectionState::starting;
+  ReadState read_ = ReadState::reading;
+  WriteState write_ = WriteState::open;
+  ProducerState producer_ = ProducerState::none;
+  PeerAddress peer_;  // compact: an Address with its string would double our size
   std::shared_ptr<Protocol> protocol_;
   std::unique_ptr<Extras> extras_;
 };

@@ -72,16 +72,12 @@ void TcpConnector::connect() {
 
 void TcpConnector::resolve() {
   if (!unixPath_.empty()) {
-    SocketAddress address;
-    auto* local = reinterpret_cast<sockaddr_un*>(&address.storage);
-    if (unixPath_.size() >= sizeof local->sun_path) {
+    const auto address = unixAddress(unixPath_);
+    if (!address) {
       failed(Failure(ConnectError("Unix socket path too long: " + unixPath_)));
       return;
     }
-    local->sun_family = AF_UNIX;
-    std::memcpy(local->sun_path, unixPath_.c_str(), unixPath_.size() + 1);
-    address.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + unixPath_.size() + 1);
-    beginConnect(address);
+    beginConnect(*address);
     return;
   }
   if (auto numeric = numericAddress(host_, port_)) {

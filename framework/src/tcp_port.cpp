@@ -34,17 +34,8 @@ void openReserve() {
 }  // namespace
 
 int listenStreamSocket(const std::string& interface, std::uint16_t port, int backlog) {
-  auto address = numericAddress(interface, port);
-  if (!address) throw CannotListenError(interface, port, "not a numeric IPv4 or IPv6 address");
-  int fd = openSocket(address->family(), SOCK_STREAM);
-  if (fd < 0) throw CannotListenError(interface, port, errorText(errno));
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (address->family() == AF_INET6) {
-    int zero = 0;  // "::" accepts IPv4 too, where the system allows dual-stack sockets
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-  }
-  if (::bind(fd, address->get(), address->length) < 0 || ::listen(fd, backlog) < 0) {
+  int fd = openBoundSocket(interface, port, SOCK_STREAM);
+  if (::listen(fd, backlog) < 0) {
     int error = errno;
     ::close(fd);
     throw CannotListenError(interface, port, errorText(error));
@@ -58,6 +49,7 @@ std::shared_ptr<StreamPort> StreamPort::start(ReactorCore& core, int fd, std::sh
   core.setInterest(*port, kReadable);  // may throw (select limit): the destructor closes
   openReserve();
   core.adopt(port);
+  core.catchStopSignalsEarly();
   port->factory_->doStart();
   return port;
 }
@@ -88,16 +80,7 @@ void StreamPort::stopListening() {
 void StreamPort::doRead() {
   for (int i = 0; i < kAcceptsPerEvent && fd_ >= 0; ++i) {
     SocketAddress peer;
-    peer.length = sizeof peer.storage;
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    int fd = ::accept4(fd_, peer.get(), &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-    int fd = ::accept(fd_, peer.get(), &peer.length);
-    if (fd >= 0) {
-      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-#endif
+    int fd = acceptSocket(fd_, peer);
     if (fd >= 0) {
       acceptOne(fd, peer.get(), peer.length);
       continue;
@@ -111,17 +94,12 @@ void StreamPort::doRead() {
       case EINTR:
       case ECONNABORTED:
       case EPROTO:
-      case EPERM:
-        continue;
+      case EPERM: continue;
       case EMFILE:
       case ENFILE:
       case ENOBUFS:
-      case ENOMEM:
-        survivePerProcessLimit();
-        return;
-      default:
-        log::error("torsion: accept() on {} failed: {}", host_.toString(), errorText(errno));
-        return;
+      case ENOMEM: survivePerProcessLimit(); return;
+      default: log::error("accept() on {} failed: {}", host_.toString(), errorText(errno)); return;
     }
   }
 }
@@ -139,8 +117,8 @@ void StreamPort::acceptOne(int fd, const sockaddr* address, socklen_t length) {
 
 void StreamPort::survivePerProcessLimit() {
   const int error = errno;
-  log::warn("torsion: accept() on {} failed: {}; dropping one pending connection and pausing accepts for {} s",
-            host_.toString(), errorText(error), kDescriptorExhaustionPause);
+  log::warn("accept() on {} failed: {}; dropping one pending connection and pausing accepts for {} s", host_.toString(),
+            errorText(error), kDescriptorExhaustionPause);
   if (int reserve = reserveDescriptor.exchange(-1); reserve >= 0) {
     ::close(reserve);
     int fd = ::accept(fd_, nullptr, nullptr);

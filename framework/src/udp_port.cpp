@@ -1,6 +1,7 @@
 #include "udp_port.hpp"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <torsion/errors.hpp>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <stdexcept>
+#include <string>
 
 namespace torsion {
 
@@ -29,19 +31,7 @@ namespace torsion::detail {
 std::shared_ptr<DatagramPort> DatagramPort::open(ReactorCore& core, std::uint16_t port,
                                                  std::shared_ptr<DatagramProtocol> protocol,
                                                  const std::string& interface, std::size_t maxPacketSize) {
-  auto address = numericAddress(interface, port);
-  if (!address) throw CannotListenError(interface, port, "not a numeric IPv4 or IPv6 address");
-  int fd = openSocket(address->family(), SOCK_DGRAM);
-  if (fd < 0) throw CannotListenError(interface, port, errorText(errno));
-  if (address->family() == AF_INET6) {
-    int zero = 0;
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-  }
-  if (::bind(fd, address->get(), address->length) < 0) {
-    int error = errno;
-    ::close(fd);
-    throw CannotListenError(interface, port, errorText(error));
-  }
+  int fd = openBoundSocket(interface, port, SOCK_DGRAM);
   auto result = std::make_shared<DatagramPort>(core, fd, std::move(protocol), maxPacketSize);
   try {
     core.setInterest(*result, kReadable);
@@ -49,6 +39,7 @@ std::shared_ptr<DatagramPort> DatagramPort::open(ReactorCore& core, std::uint16_
     throw CannotListenError(interface, port, error.what());
   }
   core.adopt(result);
+  core.catchStopSignalsEarly();
   try {
     result->protocol_->makeConnection(result);
   } catch (...) {
@@ -76,8 +67,19 @@ void DatagramPort::doRead() {
   char* buffer = core_.readBuffer();
   for (int i = 0; i < kReadsPerEvent && fd_ >= 0; ++i) {
     SocketAddress from;
-    from.length = sizeof from.storage;
-    ssize_t received = ::recvfrom(fd_, buffer, maxPacketSize_, 0, from.get(), &from.length);
+    iovec part{buffer, maxPacketSize_};
+    msghdr message{};
+    message.msg_name = from.get();
+    message.msg_namelen = sizeof from.storage;
+    message.msg_iov = &part;
+    message.msg_iovlen = 1;
+#if defined(__linux__)
+    constexpr int flags = MSG_TRUNC;  // Linux then returns the datagram's real length
+#else
+    constexpr int flags = 0;
+#endif
+    ssize_t received = ::recvmsg(fd_, &message, flags);
+    from.length = message.msg_namelen;
     if (received < 0) {
       int error = errno;
       if (error == EINTR) continue;
@@ -95,13 +97,22 @@ void DatagramPort::doRead() {
         }
         continue;
       }
-      log::warn("torsion: UDP recvfrom on {} failed: {}", host_.toString(), errorText(error));
+      log::warn("UDP receive on {} failed: {}", host_.toString(), errorText(error));
       return;
+    }
+    const Address sender = connectedTo_ ? connectedAddress_ : toAddress(from.get(), from.length);
+    if ((message.msg_flags & MSG_TRUNC) != 0) {
+      // Cut to maxPacketSize by the kernel: handing on the start of it as if it were the
+      // whole datagram would corrupt the protocol's input silently. Drop it, loudly.
+      log::warn("UDP datagram from {} on {} dropped: {} bytes, longer than maxPacketSize ({} bytes)", sender.toString(),
+                host_.toString(),
+                static_cast<std::size_t>(received) > maxPacketSize_ ? std::to_string(received) : std::string("more"),
+                maxPacketSize_);
+      continue;
     }
     // An exception from one datagram's handler is logged; the port keeps serving others.
     try {
-      protocol_->datagramReceived(Bytes(buffer, static_cast<std::size_t>(received)),
-                                  connectedTo_ ? connectedAddress_ : toAddress(from.get(), from.length));
+      protocol_->datagramReceived(Bytes(buffer, static_cast<std::size_t>(received)), sender);
     } catch (...) {
       ReactorCore::logUnhandled("datagramReceived", std::current_exception());
     }
@@ -147,7 +158,7 @@ void DatagramPort::send(Bytes data, const SocketAddress* to) {
         }
         return;
       default:  // EAGAIN, ENOBUFS: the datagram is dropped, as UDP allows
-        log::debug("torsion: UDP datagram dropped on {}: {}", host_.toString(), errorText(errno));
+        log::debug("UDP datagram dropped on {}: {}", host_.toString(), errorText(errno));
         return;
     }
   }

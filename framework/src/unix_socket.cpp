@@ -8,7 +8,6 @@
 #include <torsion/errors.hpp>
 
 #include <cerrno>
-#include <cstring>
 
 #include "socket_ops.hpp"
 
@@ -16,22 +15,14 @@ namespace torsion::detail {
 
 namespace {
 
-bool fillAddress(const std::string& path, sockaddr_un& address, socklen_t& length) {
-  if (path.empty() || path.size() >= sizeof address.sun_path) return false;
-  std::memset(&address, 0, sizeof address);
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
-  return true;
-}
-
 // A socket file whose connect is refused belongs to no live server.
-bool isStaleSocketFile(const sockaddr_un& address, socklen_t length) {
+bool isStaleSocketFile(const std::string& path, const SocketAddress& address) {
   struct stat info {};
-  if (::stat(address.sun_path, &info) < 0 || !S_ISSOCK(info.st_mode)) return false;
-  int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (::stat(path.c_str(), &info) < 0 || !S_ISSOCK(info.st_mode)) return false;
+  int probe = openSocket(AF_UNIX, SOCK_STREAM);
   if (probe < 0) return false;
-  bool refused = ::connect(probe, reinterpret_cast<const sockaddr*>(&address), length) < 0 && errno == ECONNREFUSED;
+  // Non-blocking: a Unix socket connect either completes, or fails at once.
+  bool refused = ::connect(probe, address.get(), address.length) < 0 && errno == ECONNREFUSED;
   ::close(probe);
   return refused;
 }
@@ -39,19 +30,18 @@ bool isStaleSocketFile(const sockaddr_un& address, socklen_t length) {
 }  // namespace
 
 int listenUnixSocket(const std::string& path, int backlog) {
-  sockaddr_un address{};
-  socklen_t length = 0;
-  if (!fillAddress(path, address, length)) {
-    throw CannotListenError(path, 0, "not a usable Unix socket path (empty or longer than " +
-                                          std::to_string(sizeof address.sun_path - 1) + " bytes)");
+  const auto address = unixAddress(path);
+  if (!address) {
+    throw CannotListenError(
+        path, "not a usable Unix socket path (empty or longer than " + std::to_string(maxUnixPathLength()) + " bytes)");
   }
-  if (isStaleSocketFile(address, length)) ::unlink(path.c_str());
+  if (isStaleSocketFile(path, *address)) ::unlink(path.c_str());
   int fd = openSocket(AF_UNIX, SOCK_STREAM);
-  if (fd < 0) throw CannotListenError(path, 0, errorText(errno));
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) < 0 || ::listen(fd, backlog) < 0) {
+  if (fd < 0) throw CannotListenError(path, errorText(errno));
+  if (::bind(fd, address->get(), address->length) < 0 || ::listen(fd, backlog) < 0) {
     int error = errno;
     ::close(fd);
-    throw CannotListenError(path, 0, errorText(error));
+    throw CannotListenError(path, errorText(error));
   }
   return fd;
 }

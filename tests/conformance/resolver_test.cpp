@@ -164,6 +164,36 @@ TEST_P(Resolver, StoppingWhileResolvingIgnoresTheLateAnswer) {
   EXPECT_EQ(servers.size(), 0u);
 }
 
+TEST_P(Resolver, ListenTcpResolvesAHostNameForItsInterface) {
+  Built<ScriptedProtocol> servers;
+  torsion::Reactor reactor(backend());
+  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "localhost");
+  EXPECT_EQ(port->getHost().family, torsion::Address::Family::ipv4);
+  EXPECT_EQ(port->getHost().host, "127.0.0.1");
+  torsion_test::Fd client = torsion_test::connectLoopback(port->getHost().port);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+}
+
+TEST_P(Resolver, ListenTcpPrefersTheIpv4AddressOfAName) {
+  Built<ScriptedProtocol> servers;
+  torsion::Reactor reactor(backend());
+  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "dual-stack.test");
+  EXPECT_EQ(port->getHost().host, "127.0.0.1");
+}
+
+TEST_P(Resolver, ListenTcpOnANameThatDoesNotResolveIsCannotListenErrorNamingIt) {
+  torsion::Reactor reactor(backend());
+  auto factory = std::make_shared<torsion::Factory>();
+  try {
+    reactor.listenTCP(0, factory, 50, "no-such-host.invalid");
+    FAIL() << "listenTCP on a name that does not resolve succeeded";
+  } catch (const torsion::CannotListenError& error) {
+    EXPECT_NE(std::string(error.what()).find("no-such-host.invalid"), std::string::npos) << error.what();
+    EXPECT_EQ(error.interface(), "no-such-host.invalid");
+  }
+}
+
 }  // namespace
 
 TORSION_INSTANTIATE_FOR_EVERY_BACKEND(Resolver);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "loop_helpers.hpp"
+#include "reactor_test_support.hpp"
 
 namespace {
 
@@ -91,6 +92,21 @@ TEST_P(UdpTest, OversizedDatagramIsAClearError) {
   auto port = reactor.listenUDP(0, client, "127.0.0.1");
   std::string huge(70000, 'x');
   EXPECT_THROW(port->write(huge, port->getHost()), torsion::MessageLengthError);
+}
+
+TEST_P(UdpTest, ADatagramLongerThanMaxPacketSizeIsReportedNeverCut) {
+  torsion_test::LogCapture log;
+  auto server = std::make_shared<Recorder>();
+  auto client = std::make_shared<Recorder>();
+  auto serverPort = reactor.listenUDP(0, server, "127.0.0.1", 100);
+  auto clientPort = reactor.listenUDP(0, client, "127.0.0.1");
+  clientPort->write(std::string(300, 'x'), serverPort->getHost());
+  clientPort->write("fits", serverPort->getHost());
+  ASSERT_TRUE(iterateUntil(reactor, [&] { return !server->received.empty(); }));
+  EXPECT_EQ(server->received, std::vector<std::string>{"fits"}) << "the long datagram was delivered cut";
+  EXPECT_TRUE(log.contains("longer than maxPacketSize (100 bytes)")) << log.all();
+  EXPECT_TRUE(log.contains("300 bytes")) << log.all();
+  EXPECT_FALSE(log.contains("torsion: ")) << "the log sink already names torsion:\n" << log.all();
 }
 
 TEST_P(UdpTest, PortInUseIsCannotListenError) {

@@ -130,6 +130,20 @@ TEST_P(UnixSocketTest, TooLongPathIsAClearError) {
   }
 }
 
+TEST_P(UnixSocketTest, ErrorsNameThePathWithoutAPort) {
+  const std::string missingDirectory = path + ".missing/server.sock";
+  try {
+    reactor.listenUNIX(missingDirectory, torsion::Factory::forProtocol<torsion::protocols::Echo>());
+    FAIL() << "expected CannotListenError";
+  } catch (const torsion::CannotListenError& error) {
+    const std::string text = error.what();
+    EXPECT_NE(text.find("unix:" + missingDirectory + ": "), std::string::npos) << text;
+    EXPECT_EQ(text.find(missingDirectory + ":0"), std::string::npos) << text;
+    EXPECT_EQ(error.interface(), missingDirectory);
+    EXPECT_EQ(error.port(), 0);
+  }
+}
+
 TEST_P(UnixSocketTest, ConnectingToNothingFails) {
   Shared shared;
   reactor.connectUNIX(path, std::make_shared<RecordingClientFactory>(&shared));

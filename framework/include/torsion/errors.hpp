@@ -93,9 +93,14 @@ class CannotListenError : public Error {
               std::to_string(port) + ": " + reason + "."),
         interface_(interface),
         port_(port) {}
-  /// The interface that was asked for.
+  /// For a Unix socket: the message names the path alone (no port).
+  /// @param unixPath the socket file that was asked for.
+  /// @param reason the system's explanation, such as strerror(EADDRINUSE).
+  CannotListenError(const std::string& unixPath, const std::string& reason)
+      : Error("Couldn't listen on unix:" + unixPath + ": " + reason + "."), interface_(unixPath), port_(0) {}
+  /// The interface that was asked for (the path, for a Unix socket).
   const std::string& interface() const noexcept { return interface_; }
-  /// The port that was asked for.
+  /// The port that was asked for (0 for a Unix socket).
   std::uint16_t port() const noexcept { return port_; }
 
  private:

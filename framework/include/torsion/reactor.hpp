@@ -163,8 +163,10 @@ class Reactor : public IReactorCore,
   /// @param factory builds the protocols; its doStart is called now.
   /// @param backlog the listen() backlog.
   /// @param interface the address to bind: "" for all IPv4 addresses, "::" for all
-  /// IPv6 (and IPv4 where dual-stack), "127.0.0.1", "::1", ... (numeric only).
-  /// @throws CannotListenError naming the address and the reason (port in use, ...).
+  /// IPv6 (and IPv4 where dual-stack), "127.0.0.1", "::1", ..., or a host name such as
+  /// "localhost", resolved at once (its first IPv4 address if it has one).
+  /// @throws CannotListenError naming the address and the reason (port in use, a host
+  /// name that does not resolve, ...).
   std::shared_ptr<ListeningPort> listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory, int backlog = 50,
                                            std::string_view interface = {}) override;
 
@@ -198,9 +200,10 @@ class Reactor : public IReactorCore,
   /// `protocol`, whose startProtocol runs at once.
   /// @param port the port to bind; 0 lets the system pick (see getHost).
   /// @param protocol receives the datagrams; the reactor keeps it while the port is open.
-  /// @param interface numeric address to bind: "" for all IPv4, "::" for all IPv6.
-  /// @param maxPacketSize the largest datagram delivered whole (at most 65536); longer
-  /// ones are truncated by the system.
+  /// @param interface the address to bind: "" for all IPv4, "::" for all IPv6, a numeric
+  /// address or a host name (resolved at once, as for listenTCP).
+  /// @param maxPacketSize the largest datagram delivered (at most 65536); a longer one is
+  /// dropped with a warning in the log, never delivered cut.
   /// @throws CannotListenError naming the address and the reason.
   std::shared_ptr<DatagramTransport> listenUDP(std::uint16_t port, std::shared_ptr<DatagramProtocol> protocol,
                                                std::string_view interface = {},

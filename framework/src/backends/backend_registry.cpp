@@ -61,7 +61,7 @@ std::unique_ptr<Backend> makeBackend(std::string_view name) {
     if (!available.empty()) available += ", ";
     available += entry.name;
   }
-  throw UnsupportedBackendError("torsion: no reactor backend named '" + chosen +
+  throw UnsupportedBackendError("no reactor backend named '" + chosen +
                                 "' in this build; available: " + available);
 }
 

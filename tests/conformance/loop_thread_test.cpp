@@ -1,0 +1,88 @@
+// Conformance: in a debug build, reactor-thread-only methods called from another thread
+// abort with a message naming the method (muduo's assertInLoopThread), on every backend.
+// The loop's thread is the one that last ran or iterated the reactor, else its creator.
+#include <torsion/reactor.hpp>
+
+#include <memory>
+#include <thread>
+
+#include "raw_socket.hpp"
+#include "reactor_test_support.hpp"
+#include "scripted_protocols.hpp"
+
+namespace {
+
+using torsion_test::BackendTest;
+using torsion_test::Built;
+using torsion_test::runUntil;
+using torsion_test::ScriptedProtocol;
+
+class LoopThread : public BackendTest {
+ protected:
+  void SetUp() override {
+#ifdef NDEBUG
+    GTEST_SKIP() << "the loop-thread check exists only in debug builds (NDEBUG is defined)";
+#endif
+#if defined(__SANITIZE_THREAD__)
+    GTEST_SKIP() << "death tests fork a threaded process, which ThreadSanitizer reports";
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    GTEST_SKIP() << "death tests fork a threaded process, which ThreadSanitizer reports";
+#endif
+#endif
+    // The statements below start a thread: fork-and-exec, not a bare fork.
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+  }
+};
+
+// Runs `call` on a thread of its own and waits for it.
+template <class Call>
+void onAnotherThread(Call&& call) {
+  std::thread other(std::forward<Call>(call));
+  other.join();
+}
+
+TEST_P(LoopThread, CallLaterFromAnotherThreadAborts) {
+  torsion::Reactor reactor(backend());
+  EXPECT_DEATH(onAnotherThread([&] { reactor.callLater(1, [] {}); }), "Reactor::callLater called from a thread");
+}
+
+TEST_P(LoopThread, ListenTcpFromAnotherThreadAborts) {
+  torsion::Reactor reactor(backend());
+  auto factory = std::make_shared<torsion::Factory>();
+  EXPECT_DEATH(onAnotherThread([&] { reactor.listenTCP(0, factory, 50, "127.0.0.1"); }),
+               "Reactor::listenTCP called from a thread");
+}
+
+TEST_P(LoopThread, TransportWriteFromAnotherThreadAborts) {
+  Built<ScriptedProtocol> servers;
+  torsion::Reactor reactor(backend());
+  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
+  torsion_test::Fd client = torsion_test::connectLoopback(port->getHost().port);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+  EXPECT_DEATH(onAnotherThread([&] { servers[0].transport().write("from the wrong thread"); }),
+               "ITransport::write called from a thread");
+}
+
+TEST_P(LoopThread, TheThreadThatIteratesOwnsTheLoop) {
+  torsion::Reactor reactor(backend());
+  // Made here, driven there: the driving thread may schedule, and this one no longer may.
+  bool scheduled = false;
+  onAnotherThread([&] {
+    reactor.iterate(0);
+    auto call = reactor.callLater(10, [] {});
+    scheduled = call.active();
+    call.cancel();
+  });
+  EXPECT_TRUE(scheduled);
+  EXPECT_DEATH(reactor.callLater(1, [] {}), "Reactor::callLater called from a thread");
+  reactor.iterate(0);  // this thread drives it again, and owns it again
+  auto call = reactor.callLater(10, [] {});
+  EXPECT_TRUE(call.active());
+  call.cancel();
+}
+
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(LoopThread);
+
+}  // namespace
