@@ -191,6 +191,11 @@ TEST(ResponseParser, ConflictingOrMalformedContentLengthsAreErrors) {
   }
 }
 
+TEST(ResponseParser, MalformedContentLengthIsAnErrorEvenWithoutABody) {
+  parseError("HTTP/1.1 200 OK\r\nContent-Length: 2\t8\r\n\r\n", "HEAD");
+  parseError("HTTP/1.1 304 Not Modified\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
+}
+
 TEST(ResponseParser, ConnectionHeaderAndVersionDecideKeepAlive) {
   const std::pair<const char*, bool> cases[] = {
       {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true},
@@ -210,10 +215,17 @@ TEST(ResponseParser, ConnectionHeaderAndVersionDecideKeepAlive) {
 
 TEST(ResponseParser, BareLfLineEndingsAreAccepted) {
   Parsed p;
-  parse(p, "HTTP/1.1 200 OK\nContent-Length: 2\nTransfer-Encoding: chunked\n\n2\nab\n0\nT: 1\n\n");
+  parse(p, "HTTP/1.1 200 OK\nContent-Length: 2\nTransfer-Encoding: chunked\n\n2\r\nab\r\n0\r\nT: 1\n\n");
   EXPECT_EQ(p.parser.state(), State::complete);
   EXPECT_EQ(p.sink.body, "ab");
   EXPECT_EQ(p.sink.completions.at(0).get("T"), "1");
+}
+
+TEST(ResponseParser, ChunkFramingNeedsCrLf) {
+  const std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  EXPECT_NE(parseError(head + "2\nab\r\n0\r\n\r\n").find("bare LF"), std::string::npos);
+  EXPECT_NE(parseError(head + "2\r\nab\n0\r\n\r\n").find("CRLF"), std::string::npos);
+  parseError(head + "2\r\nab\r\n0\n\r\n");
 }
 
 TEST(ResponseParser, BareCrIsAnError) {
@@ -240,6 +252,9 @@ TEST(ResponseParser, HeaderLineErrors) {
   parseError("HTTP/1.1 200 OK\r\n: empty name\r\n\r\n");
   parseError("HTTP/1.1 200 OK\r\nBad[Name]: x\r\n\r\n");
   parseError(std::string("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", 30));
+  parseError("HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n");
+  parseError("HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n");
+  parseError("HTTP/1.1 200 OK\r\nX: a\r\n \x1b\r\n\r\n");
 }
 
 TEST(ResponseParser, HeaderValuesAreTrimmedAndMayHoldObsText) {

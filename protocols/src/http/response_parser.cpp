@@ -104,13 +104,16 @@ std::size_t ResponseParser::step(Bytes data, ResponseSink& sink) {
 }
 
 std::size_t ResponseParser::chunkDataEndReceived(Bytes data) {
-  // CRLF, or a bare LF, after each chunk's data; a CR already seen waits in partial_.
+  // CRLF after each chunk's data (no bare LF in chunked framing, see lineStep); a CR
+  // already seen waits in partial_.
   lineOffset_ = responseBytes_ - partial_.size();
   if (partial_.empty() && data.front() == '\r') {
     partial_ = "\r";
     return 1;
   }
-  if (data.front() != '\n') fail("the data of a chunk is not followed by a line end (the chunk size is wrong)");
+  if (partial_.empty() || data.front() != '\n') {
+    fail("the data of a chunk is not followed by CRLF (the chunk size is wrong)");
+  }
   partial_.clear();
   state_ = State::chunkSize;
   return 1;
@@ -134,7 +137,12 @@ std::size_t ResponseParser::lineStep(Bytes data, ResponseSink& sink) {
   if (line.size() > cap) tooLongLine();
   lineOffset_ = responseBytes_ + used - line.size();
   if (!chunkLine) blockBytes_ += line.size();
-  line.remove_suffix(line.size() >= 2 && line[line.size() - 2] == '\r' ? 2 : 1);
+  const bool crlf = line.size() >= 2 && line[line.size() - 2] == '\r';
+  // A bare LF ends a line of the head or the trailers (RFC 9112 §2.2 allows it for
+  // start-line and fields), never a chunk-size line: parsers that disagree on chunk
+  // boundaries are how responses get smuggled.
+  if (chunkLine && !crlf) fail("the chunk-size line ends in a bare LF, not CRLF");
+  line.remove_suffix(crlf ? 2 : 1);
   const auto cr = line.find('\r');
   if (cr != std::string_view::npos)
     fail("a CR that is not followed by LF, at byte " + std::to_string(cr) + " of a line");
@@ -205,7 +213,7 @@ void ResponseParser::fieldLineReceived(std::string_view line, Headers& into) {
     // obs-fold (RFC 9112 §5.2): the line continues the previous field's value.
     if (!pendingField_) fail("a line starting with whitespace where a header field should start");
     const auto more = trimWhitespace(line);
-    if (more.find('\0') != std::string_view::npos) fail("a header value contains NUL");
+    checkFieldValue(more);
     if (!more.empty()) {
       if (!pendingField_->value.empty()) pendingField_->value += ' ';
       pendingField_->value.append(more);
@@ -227,9 +235,18 @@ void ResponseParser::fieldLineReceived(std::string_view line, Headers& into) {
     }
   }
   const auto value = trimWhitespace(line.substr(colon + 1));
-  if (value.find('\0') != std::string_view::npos)
-    fail("the value of header \"" + std::string(name) + "\" contains NUL");
+  checkFieldValue(value);
   pendingField_ = HeaderField{std::string(name), std::string(value)};
+}
+
+void ResponseParser::checkFieldValue(std::string_view value) const {
+  // RFC 9110 §5.5: VCHAR, obs-text, SP and HTAB; NUL and the other controls are refused.
+  for (char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\t') || byte == 0x7f) {
+      fail("a header value contains " + detail::describeByte(c) + " (\"" + detail::printable(value) + "\")");
+    }
+  }
 }
 
 void ResponseParser::flushPendingField(Headers& into) {
@@ -276,11 +293,14 @@ void ResponseParser::chooseFraming() {
   }
   closeAfter_ = close || (head_.versionMinor == 0 && !keepAliveOption);
 
+  // A malformed or conflicting Content-Length is an error even where it frames nothing:
+  // the server is broken, and the next response on the connection cannot be trusted.
+  const bool hasLength = headers.has("Content-Length");
+  const std::uint64_t length = hasLength ? contentLength() : 0;
   if (headRequest_ || head_.code == 204 || head_.code == 304) {
     framing_ = Framing::none;
     return;
   }
-  const bool hasLength = headers.has("Content-Length");
   if (headers.has("Transfer-Encoding")) {
     if (head_.versionMinor == 0) fail("Transfer-Encoding in an HTTP/1.0 response (RFC 9112 §6.1)");
     std::string last;
@@ -297,7 +317,7 @@ void ResponseParser::chooseFraming() {
   }
   if (hasLength) {
     framing_ = Framing::contentLength;
-    remaining_ = contentLength();
+    remaining_ = length;
     if (remaining_ > limits_.maxBodyBytes) {
       throw ResponseTooLargeError("body (Content-Length: " + std::to_string(remaining_) + ")", limits_.maxBodyBytes);
     }

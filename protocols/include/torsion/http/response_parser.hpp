@@ -70,10 +70,12 @@ struct ResponseLimits {
 /// Strictness (each a ResponseParseError unless noted):
 /// - the status line is `HTTP/1.<digit> <3-digit code 100..599>[ <reason>]`;
 /// - header names are tokens; whitespace between name and colon is an error (RFC 9112
-///   §5.1); values may not hold NUL or a bare CR; obs-fold continuation lines are joined
+///   §5.1); values may hold only visible characters, obs-text, SP and HTAB (RFC 9110
+///   §5.5: NUL, CR and the other controls are refused); obs-fold continuation lines are joined
 ///   with a space (§5.2), but not right after the status line;
-/// - lines may end in CRLF or in a bare LF (as browsers accept); a CR not before LF is
-///   an error;
+/// - lines of the head and the trailers may end in CRLF or in a bare LF (as browsers
+///   accept; RFC 9112 §2.2); chunk-size lines and chunk data must end in CRLF; a CR not
+///   before LF is an error;
 /// - Content-Length must be digits; repeated values (in one field as a list, or in
 ///   several fields) must be identical; a Transfer-Encoding in an HTTP/1.0 response is
 ///   an error;
@@ -157,6 +159,7 @@ class ResponseParser {
   void lineReceived(std::string_view line, ResponseSink& sink);
   void statusLineReceived(std::string_view line);
   void fieldLineReceived(std::string_view line, Headers& into);
+  void checkFieldValue(std::string_view value) const;
   void flushPendingField(Headers& into);
   void headComplete(ResponseSink& sink);
   void chooseFraming();
