@@ -157,6 +157,13 @@ TEST(ResponseParserLimits, AnUntilCloseBodyFailsWhenItPassesTheCap) {
   parser.feed("789", sink);
   EXPECT_THROW(parser.feed("X", sink), ResponseTooLargeError);
   EXPECT_EQ(sink.body, "0123456789");
+
+  // Fed at once, the sink still gets the body up to the cap before the error.
+  ResponseParser whole(limits);
+  RecordingSink wholeSink;
+  whole.startResponse("GET");
+  EXPECT_THROW(whole.feed("HTTP/1.1 200 OK\r\n\r\n0123456789XYZ", wholeSink), ResponseTooLargeError);
+  EXPECT_EQ(wholeSink.body, "0123456789");
 }
 
 TEST(ResponseParserLimits, ChunkSizeLinesAreCapped) {

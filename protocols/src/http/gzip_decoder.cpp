@@ -110,10 +110,13 @@ void GzipDecoder::inflateSome(Bytes& data) {
 }
 
 void GzipDecoder::emit(std::size_t size) {
-  if (size == 0) return;
-  if (size > maxOutputBytes_ - outputBytes_) throw ResponseTooLargeError("decoded body", maxOutputBytes_);
+  // Up to the cap, then the error: the output is the same however the input is cut.
+  const std::uint64_t allowed = maxOutputBytes_ - outputBytes_;
+  const bool over = size > allowed;
+  if (over) size = static_cast<std::size_t>(allowed);
   outputBytes_ += size;
-  output_(Bytes(reinterpret_cast<const char*>(stream_->out), size));
+  if (size != 0) output_(Bytes(reinterpret_cast<const char*>(stream_->out), size));
+  if (over) throw ResponseTooLargeError("decoded body", maxOutputBytes_);
 }
 
 void GzipDecoder::finish() {

@@ -376,9 +376,13 @@ void ResponseParser::chunkSizeReceived(std::string_view line) {
 }
 
 void ResponseParser::deliver(Bytes data, ResponseSink& sink) {
-  if (data.size() > limits_.maxBodyBytes - bodyBytes_) throw ResponseTooLargeError("body", limits_.maxBodyBytes);
+  // Up to the cap, then the error: the sink sees the same bytes however the input is cut.
+  const std::uint64_t allowed = limits_.maxBodyBytes - bodyBytes_;
+  const bool over = data.size() > allowed;
+  if (over) data = data.substr(0, static_cast<std::size_t>(allowed));
   bodyBytes_ += data.size();
   if (!data.empty()) sink.bodyReceived(data);
+  if (over) throw ResponseTooLargeError("body", limits_.maxBodyBytes);
 }
 
 void ResponseParser::complete(ResponseSink& sink) {

@@ -58,8 +58,8 @@ class GzipDecoder {
   /// @param data the next part of the compressed body.
   /// @throws DecompressionError when the data is corrupt, or follows the end of a
   ///         deflate stream.
-  /// @throws ResponseTooLargeError when the decoded size would pass the cap (nothing
-  ///         past the cap is delivered).
+  /// @throws ResponseTooLargeError when the decoded size passes the cap (the output
+  ///         receives the bytes up to the cap, none past it).
   void decode(Bytes data);
 
   /// The compressed body ended.

@@ -50,7 +50,8 @@ struct ResponseLimits {
   /// The body after chunked decoding. A Content-Length above it fails at once, other
   /// bodies as soon as an announced chunk or the bytes read would pass it. No cap by
   /// default: the parser holds no body bytes, so its memory does not grow with the body;
-  /// whoever keeps the body sets the cap.
+  /// whoever keeps the body sets the cap. The sink receives the body up to the cap,
+  /// never a byte past it, however the bytes are cut.
   std::uint64_t maxBodyBytes = std::numeric_limits<std::uint64_t>::max();
   /// One chunk-size line, extensions included.
   std::size_t maxChunkLineBytes = 4 * 1024;
