@@ -76,6 +76,29 @@ TEST(GzipDecoder, CorruptDataIsADecompressionError) {
   EXPECT_THROW(decodeAll(Format::gzip, badCrc, 100), DecompressionError);
 }
 
+TEST(GzipDecoder, OutputBeforeACorruptSpotIsTheSameHoweverCut) {
+  std::string text;
+  for (int i = 0; i < 20; ++i) text += "The quick brown fox jumps over the lazy dog. ";
+  auto body = compress(text, 31);
+  for (std::size_t i = 20; i < 30; ++i) body[i] = static_cast<char>(body[i] ^ 0x55);
+  std::string previous;
+  for (std::size_t piece : {body.size(), std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
+    std::string out;
+    GzipDecoder decoder(Format::gzip, [&](torsion::Bytes part) { out.append(part); });
+    try {
+      for (std::size_t i = 0; i < body.size(); i += piece) decoder.decode(std::string_view(body).substr(i, piece));
+      decoder.finish();
+      ADD_FAILURE() << "no error";
+    } catch (const DecompressionError&) {
+    }
+    EXPECT_GT(out.size(), 0u) << piece;
+    if (piece != body.size()) {
+      EXPECT_EQ(out, previous) << piece;
+    }
+    previous = out;
+  }
+}
+
 TEST(GzipDecoder, ATruncatedStreamFailsAtFinish) {
   for (const auto& kind : {std::pair{Format::gzip, 31}, std::pair{Format::deflate, 15}}) {
     const auto body = compress(sampleText(), kind.second);

@@ -95,11 +95,13 @@ void GzipDecoder::inflateSome(Bytes& data) {
     const auto before = z.avail_in;
     const int status = inflate(&z, Z_NO_FLUSH);
     const std::size_t produced = sizeof stream_->out - z.avail_out;
+    // What was decoded before a corrupt spot goes out first, so that the output before
+    // the error is the same however the input is cut.
+    emit(produced);
     if (status == Z_NEED_DICT) fail("the deflate stream needs a preset dictionary");
     if (status == Z_DATA_ERROR || status == Z_STREAM_ERROR || status == Z_MEM_ERROR) {
       fail(z.msg != nullptr ? z.msg : "the compressed data is corrupt");
     }
-    emit(produced);
     if (status == Z_STREAM_END) {
       state_ = format_ == Format::gzip ? State::betweenMembers : State::ended;
       break;
