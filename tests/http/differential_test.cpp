@@ -353,6 +353,7 @@ TEST(HttpDifferential, InvalidResponsesBothRefuse) {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nNo colon\r\nContent-Length: 0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nContent-Length: 0",
+      "HTTP/1.1 200 OK\r\nX: a\x01b\r\nContent-Length: 0\r\n\r\n",
   };
   std::mt19937 rng(7);
   for (const char* text : cases) {

@@ -25,8 +25,9 @@ namespace torsion::http {
 /// - path and query are kept exactly as given: percent-escapes are checked (`%` and two
 ///   hex digits) but not decoded, and nothing is normalised;
 /// - the fragment is dropped (it is never sent);
-/// - spaces, control characters, non-ASCII bytes and characters that RFC 3986 does not
-///   allow anywhere in a URI (`"<>\^`{|}`) are refused: encode them first.
+/// - spaces, control characters, non-ASCII bytes and the characters that RFC 3986 does
+///   not allow anywhere in a URI (such as `<`, `>`, `{`, `}`, `|`, the backslash and the
+///   double quote) are refused: percent-encode them first.
 ///
 /// @code
 /// auto url = torsion::http::Url::parse("http://[::1]:8080/a%20b?x=1#top");
@@ -43,8 +44,8 @@ class Url {
   static Url parse(std::string_view text);
 
   /// Resolves a reference against this URL, as for a Location header (RFC 3986 §5.2:
-  /// absolute, scheme-relative `//host/p`, absolute-path, relative-path with `.` and
-  /// `..` segments, query-only and fragment-only references). The result is checked
+  /// absolute, scheme-relative, absolute-path and relative-path references, dot
+  /// segments removed, query-only and fragment-only references). The result is checked
   /// as parse checks a URL.
   /// @param reference the reference, such as "../next?page=2".
   /// @throws UnsupportedSchemeError when the result's scheme is not http or https.
