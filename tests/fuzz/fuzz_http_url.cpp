@@ -1,6 +1,7 @@
 // Fuzzes Url: what parse accepts prints back to a URL that parses to the same value,
 // with no byte a request line or Host header could be split with; what resolve returns
-// does too; nothing but InvalidUrlError (UnsupportedSchemeError included) escapes.
+// does too, and an absolute reference resolves alike against any base; nothing but
+// InvalidUrlError (UnsupportedSchemeError included) escapes.
 #include <torsion/http/url.hpp>
 
 #include <string>
@@ -46,7 +47,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
       const auto resolved = url.resolve(reference);
       fuzz::checkRoundTrip(resolved);
-      if (!(url.resolve(resolved.toString()) == resolved)) fuzz::fail("resolving an absolute URL changed it");
+      // An absolute reference does not depend on the base, and resolving is idempotent
+      // (its dot segments are removed once; parse itself keeps paths as given).
+      const auto again = url.resolve(resolved.toString());
+      fuzz::checkRoundTrip(again);
+      if (!(http::Url::parse("https://other:1/x/y").resolve(resolved.toString()) == again)) {
+        fuzz::fail("resolving an absolute URL depends on the base");
+      }
+      if (!(url.resolve(again.toString()) == again)) fuzz::fail("resolving is not idempotent");
     } catch (const http::InvalidUrlError&) {
     }
   } catch (const http::InvalidUrlError&) {

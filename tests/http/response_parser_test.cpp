@@ -20,6 +20,7 @@ using torsion_test::describeParse;
 using torsion_test::feedInPieces;
 using torsion_test::RecordingSink;
 using State = ResponseParser::State;
+using namespace std::string_literals;
 
 struct Parsed {
   ResponseParser parser;
@@ -251,7 +252,7 @@ TEST(ResponseParser, HeaderLineErrors) {
   parseError("HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n");
   parseError("HTTP/1.1 200 OK\r\n: empty name\r\n\r\n");
   parseError("HTTP/1.1 200 OK\r\nBad[Name]: x\r\n\r\n");
-  parseError(std::string("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", 30));
+  parseError("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n"s);
   parseError("HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n");
   parseError("HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n");
   parseError("HTTP/1.1 200 OK\r\nX: a\r\n \x1b\r\n\r\n");
