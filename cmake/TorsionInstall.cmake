@@ -5,7 +5,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS torsion_framework torsion_protocols torsion_testing
+install(TARGETS torsion_framework torsion_protocols torsion_testing torsion_http
         EXPORT torsionTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -1,0 +1,86 @@
+// Public. The errors of torsion's HTTP client parts: bad URLs and headers from the user,
+// and malformed, oversized or truncated responses from the server.
+#pragma once
+
+#include <torsion/errors.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace torsion::http {
+
+/// Base of every HTTP error torsion throws or reports in a Failure.
+class HttpError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A URL that Url::parse or Url::resolve refuses; what() quotes the URL and says why.
+class InvalidUrlError : public HttpError {
+ public:
+  using HttpError::HttpError;
+};
+
+/// A URL whose scheme is neither `http` nor `https` (a redirect to `ftp:` is one).
+class UnsupportedSchemeError : public InvalidUrlError {
+ public:
+  using InvalidUrlError::InvalidUrlError;
+};
+
+/// A header name or value given by the user that cannot be sent: a name that is not an
+/// RFC 9110 token, or a value with CR, LF or NUL (which would let it forge headers).
+class InvalidHeaderError : public HttpError {
+ public:
+  using HttpError::HttpError;
+};
+
+/// The server's response is malformed: what() says what was wrong and where (the line
+/// or the byte offset into the response).
+class ResponseParseError : public HttpError {
+ public:
+  using HttpError::HttpError;
+};
+
+/// A response passed one of its caps (ResponseLimits, or the decoder's output cap).
+/// what() names the cap and its size; limit() is that size.
+class ResponseTooLargeError : public HttpError {
+ public:
+  /// @param what which part passed its cap ("header block", "body", ...).
+  /// @param limit the cap, in bytes.
+  ResponseTooLargeError(const std::string& what, std::uint64_t limit)
+      : HttpError("HTTP response " + what + " is larger than the limit of " + std::to_string(limit) + " bytes"),
+        limit_(limit) {}
+
+  /// The cap that was passed, in bytes.
+  std::uint64_t limit() const noexcept { return limit_; }
+
+ private:
+  std::uint64_t limit_;
+};
+
+/// The connection closed before the response's framing said it ended (Twisted's
+/// `ResponseFailed` with `PotentialDataLoss`); what() says how far the response got.
+class ResponseTruncatedError : public HttpError {
+ public:
+  using HttpError::HttpError;
+};
+
+/// The connection closed before any byte of the response arrived (Twisted's
+/// `ResponseNeverReceived`): on a kept-alive connection, the server had closed it, and
+/// an idempotent request may be retried on a fresh one.
+class ResponseNeverReceivedError : public ResponseTruncatedError {
+ public:
+  /// @param message details.
+  explicit ResponseNeverReceivedError(
+      const std::string& message = "The connection closed before any byte of the HTTP response arrived")
+      : ResponseTruncatedError(message) {}
+};
+
+/// A compressed body (Content-Encoding: gzip or deflate) is corrupt or ends before its
+/// compressed stream does.
+class DecompressionError : public HttpError {
+ public:
+  using HttpError::HttpError;
+};
+
+}  // namespace torsion::http
