@@ -46,7 +46,7 @@
 enum mode { MODE_ECHO, MODE_IDLE, MODE_CHURN };
 
 static struct {
-  const char *host;
+  const char* host;
   int port;
   int connections;
   int pipeline;
@@ -61,7 +61,7 @@ static struct {
   double setup_timeout;
 } opt = {"127.0.0.1", 0, 1, 1, 64, 1.0, 5.0, MODE_ECHO, 0, 0, 0, 1, 60.0};
 
-static void usage(FILE *out) {
+static void usage(FILE* out) {
   fprintf(out,
           "usage: loadgen --port P [options]\n"
           "  --host A          IPv4 address in 127.0.0.0/8 (default 127.0.0.1)\n"
@@ -88,7 +88,7 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void die(const char *fmt, ...) {
+static void die(const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fputs("loadgen: ", stderr);
@@ -98,8 +98,8 @@ static void die(const char *fmt, ...) {
   exit(1);
 }
 
-static void *xcalloc(size_t n, size_t size) {
-  void *p = calloc(n, size);
+static void* xcalloc(size_t n, size_t size) {
+  void* p = calloc(n, size);
   if (!p) die("out of memory");
   return p;
 }
@@ -110,16 +110,16 @@ static void *xcalloc(size_t n, size_t size) {
 static uint64_t server_cpu_ns(int pid) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/task", pid);
-  DIR *dir = opendir(path);
+  DIR* dir = opendir(path);
   uint64_t total = 0;
   bool ok = false;
   if (dir) {
-    struct dirent *de;
+    struct dirent* de;
     while ((de = readdir(dir)) != NULL) {
       if (de->d_name[0] == '.') continue;
       char p[320];
       snprintf(p, sizeof p, "/proc/%d/task/%s/schedstat", pid, de->d_name);
-      FILE *f = fopen(p, "r");
+      FILE* f = fopen(p, "r");
       if (!f) continue;
       unsigned long long run = 0;
       if (fscanf(f, "%llu", &run) == 1) {
@@ -132,13 +132,13 @@ static uint64_t server_cpu_ns(int pid) {
   }
   if (ok) return total;
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
-  FILE *f = fopen(path, "r");
+  FILE* f = fopen(path, "r");
   if (!f) return 0;
   char buf[1024];
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = 0;
-  char *p = strrchr(buf, ')');
+  char* p = strrchr(buf, ')');
   if (!p) return 0;
   unsigned long long utime = 0, stime = 0;
   /* after ") ": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt
@@ -203,7 +203,7 @@ static double hist_pct_us(double q) {
 #define MAXIO (256u * 1024u)
 #define RBUF (64u * 1024u)
 
-static unsigned char *pattern;
+static unsigned char* pattern;
 
 static void pattern_init(void) {
   pattern = malloc(PLEN + MAXIO);
@@ -218,7 +218,7 @@ static void pattern_init(void) {
   for (unsigned i = PLEN; i < PLEN + MAXIO; i++) pattern[i] = pattern[i - PLEN];
 }
 
-static const unsigned char *pattern_at(uint32_t seed, uint64_t offset) {
+static const unsigned char* pattern_at(uint32_t seed, uint64_t offset) {
   return pattern + (uint32_t)((seed + offset) % PLEN);
 }
 
@@ -236,12 +236,12 @@ struct conn {
   uint64_t scheduled; /* bytes that should have been written */
   uint64_t recvd;     /* bytes received and checked */
   uint64_t started;   /* churn: when this cycle began */
-  uint64_t *stamps;   /* send time of each message in flight, ring of `pipeline` */
+  uint64_t* stamps;   /* send time of each message in flight, ring of `pipeline` */
 };
 
 static int epfd;
 static struct sockaddr_in server_addr;
-static struct conn *conns;
+static struct conn* conns;
 static int nconns;
 static int nsources = 1;
 static unsigned char rbuf[RBUF];
@@ -252,14 +252,14 @@ static uint64_t msgs_done;
 static uint64_t errors;
 static uint64_t total_msgs;
 
-static void set_events(struct conn *c, bool out) {
+static void set_events(struct conn* c, bool out) {
   struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = c};
   if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) die("epoll_ctl MOD: %s", strerror(errno));
   c->want_out = out;
 }
 
 /* Opens a non-blocking socket for connection number `index` and starts connecting. */
-static int start_connect(struct conn *c, int index) {
+static int start_connect(struct conn* c, int index) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   if (opt.nodelay) {
@@ -272,13 +272,13 @@ static int start_connect(struct conn *c, int index) {
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     struct sockaddr_in local = {.sin_family = AF_INET};
     local.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)(index % nsources));
-    if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) {
+    if (bind(fd, (struct sockaddr*)&local, sizeof local) < 0) {
       int e = errno;
       close(fd);
       return -e;
     }
   }
-  if (connect(fd, (struct sockaddr *)&server_addr, sizeof server_addr) < 0 && errno != EINPROGRESS) {
+  if (connect(fd, (struct sockaddr*)&server_addr, sizeof server_addr) < 0 && errno != EINPROGRESS) {
     int e = errno;
     close(fd);
     return -e;
@@ -292,14 +292,14 @@ static int start_connect(struct conn *c, int index) {
   return 0;
 }
 
-static void close_conn(struct conn *c) {
+static void close_conn(struct conn* c) {
   if (c->fd >= 0) close(c->fd); /* closing removes it from the epoll set */
   c->fd = -1;
   c->state = CS_CLOSED;
 }
 
 /* Writes what is scheduled and not yet sent; arms EPOLLOUT only while some is left. */
-static int flush_conn(struct conn *c) {
+static int flush_conn(struct conn* c) {
   while (c->sent < c->scheduled) {
     uint64_t left = c->scheduled - c->sent;
     size_t n = left > MAXIO ? MAXIO : (size_t)left;
@@ -317,7 +317,7 @@ static int flush_conn(struct conn *c) {
 }
 
 /* Schedules one more message of `size` bytes, stamped `t`. */
-static void schedule_msg(struct conn *c, uint64_t t) {
+static void schedule_msg(struct conn* c, uint64_t t) {
   uint64_t index = c->scheduled / (uint64_t)opt.size;
   c->stamps[index % (uint64_t)opt.pipeline] = t;
   c->scheduled += (uint64_t)opt.size;
@@ -325,7 +325,7 @@ static void schedule_msg(struct conn *c, uint64_t t) {
 
 /* Reads and checks what arrived. Returns bytes read, 0 on EOF, -errno on error, and
  * -EBADMSG when a byte differs from what was sent (or more came back than was sent). */
-static ssize_t read_checked(struct conn *c) {
+static ssize_t read_checked(struct conn* c) {
   for (;;) {
     ssize_t r = recv(c->fd, rbuf, RBUF, 0);
     if (r < 0) {
@@ -340,7 +340,7 @@ static ssize_t read_checked(struct conn *c) {
   }
 }
 
-static void conn_failed(struct conn *c, const char *what, int err) {
+static void conn_failed(struct conn* c, const char* what, int err) {
   if (err == -EBADMSG) {
     fprintf(stderr, "loadgen: connection %ld: echoed bytes differ from those sent\n", (long)(c - conns));
     fflush(stderr);
@@ -352,7 +352,7 @@ static void conn_failed(struct conn *c, const char *what, int err) {
 }
 
 /* Checks the outcome of a non-blocking connect. */
-static int connect_result(struct conn *c) {
+static int connect_result(struct conn* c) {
   int err = 0;
   socklen_t len = sizeof err;
   if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return -errno;
@@ -361,7 +361,7 @@ static int connect_result(struct conn *c) {
 
 /* ---- echo: pipelined ping-pong on established connections ------------------------------ */
 
-static void echo_begin(struct conn *c, uint64_t t) {
+static void echo_begin(struct conn* c, uint64_t t) {
   /* Start the message stream after the probe byte, so messages align on offset 0. */
   c->seed = (uint32_t)((c->seed + c->recvd) % PLEN);
   c->sent = c->scheduled = c->recvd = 0;
@@ -371,7 +371,7 @@ static void echo_begin(struct conn *c, uint64_t t) {
   if (e < 0) conn_failed(c, "send", e);
 }
 
-static void echo_event(struct conn *c, uint32_t events) {
+static void echo_event(struct conn* c, uint32_t events) {
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
     uint64_t before = c->recvd / (uint64_t)opt.size;
     ssize_t r = read_checked(c);
@@ -400,7 +400,7 @@ static void echo_event(struct conn *c, uint32_t events) {
 
 static int churn_index; /* spreads source addresses */
 
-static void churn_start(struct conn *c) {
+static void churn_start(struct conn* c) {
   for (int tries = 0; tries < 3; tries++) {
     c->started = now_ns();
     int e = start_connect(c, churn_index++);
@@ -411,7 +411,7 @@ static void churn_start(struct conn *c) {
   c->state = CS_CLOSED;
 }
 
-static void churn_event(struct conn *c, uint32_t events) {
+static void churn_event(struct conn* c, uint32_t events) {
   if (c->state == CS_CONNECTING) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     int e = connect_result(c);
@@ -467,7 +467,7 @@ static void open_connections(int first, int count) {
   struct epoll_event evs[256];
   while (ready < count) {
     while (pending < SETUP_WINDOW && next < end) {
-      struct conn *c = &conns[next];
+      struct conn* c = &conns[next];
       c->seed = (uint32_t)((uint64_t)next * 7919u % PLEN);
       int e = start_connect(c, next);
       if (e < 0) die("connection %d: connect to port %d: %s", next, opt.port, strerror(-e));
@@ -479,7 +479,7 @@ static void open_connections(int first, int count) {
     int n = epoll_wait(epfd, evs, 256, 100);
     if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
-      struct conn *c = evs[i].data.ptr;
+      struct conn* c = evs[i].data.ptr;
       int e = 0;
       if (c->state == CS_CONNECTING) {
         if (!(evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) continue;
@@ -492,8 +492,10 @@ static void open_connections(int first, int count) {
       } else if (c->state == CS_PROBING) {
         if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
           ssize_t r = read_checked(c);
-          if (r == 0) e = -ECONNRESET;
-          else if (r < 0) e = (int)r;
+          if (r == 0)
+            e = -ECONNRESET;
+          else if (r < 0)
+            e = (int)r;
           else if (c->recvd == c->scheduled) {
             c->state = CS_IDLE;
             pending--;
@@ -516,8 +518,10 @@ static void open_connections(int first, int count) {
 static void run_loop(int first_active, int nactive) {
   uint64_t t0 = now_ns();
   for (int i = first_active; i < first_active + nactive; i++) {
-    if (opt.mode == MODE_CHURN) churn_start(&conns[i]);
-    else echo_begin(&conns[i], t0);
+    if (opt.mode == MODE_CHURN)
+      churn_start(&conns[i]);
+    else
+      echo_begin(&conns[i], t0);
   }
   uint64_t warm_end = t0 + (uint64_t)(opt.warmup * 1e9);
   uint64_t end = warm_end + (uint64_t)(opt.duration * 1e9);
@@ -543,11 +547,13 @@ static void run_loop(int first_active, int nactive) {
     int n = epoll_wait(epfd, evs, 512, timeout_ms);
     if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
-      struct conn *c = evs[i].data.ptr;
+      struct conn* c = evs[i].data.ptr;
       if (c->state == CS_IDLE) die("idle connection %ld: unexpected event (server closed it?)", (long)(c - conns));
       if (c->state == CS_CLOSED) continue;
-      if (opt.mode == MODE_CHURN) churn_event(c, evs[i].events);
-      else echo_event(c, evs[i].events);
+      if (opt.mode == MODE_CHURN)
+        churn_event(c, evs[i].events);
+      else
+        echo_event(c, evs[i].events);
     }
     if (opt.mode != MODE_CHURN) {
       bool any = false;
@@ -560,29 +566,36 @@ static void run_loop(int first_active, int nactive) {
   double secs = measuring ? (double)(t_end - t_start) / 1e9 : 0;
   double rate = secs > 0 ? (double)msgs_done / secs : 0;
 
-  printf("mode=%s connections=%d pipeline=%d size=%d", opt.mode == MODE_ECHO ? "echo" : opt.mode == MODE_IDLE ? "idle" : "churn",
+  printf("mode=%s connections=%d pipeline=%d size=%d",
+         opt.mode == MODE_ECHO   ? "echo"
+         : opt.mode == MODE_IDLE ? "idle"
+                                 : "churn",
          nactive, opt.pipeline, opt.size);
   if (opt.mode == MODE_IDLE) printf(" idle=%d", opt.idle);
   printf(" seconds=%.3f msgs=%llu", secs, (unsigned long long)msgs_done);
-  if (opt.mode == MODE_CHURN) printf(" conns_per_s=%.1f", rate);
-  else printf(" msgs_per_s=%.1f mb_per_s=%.3f", rate, rate * opt.size / 1e6);
-  printf(" p50_us=%.2f p90_us=%.2f p99_us=%.2f p999_us=%.2f max_us=%.2f errors=%llu", hist_pct_us(0.50), hist_pct_us(0.90),
-         hist_pct_us(0.99), hist_pct_us(0.999), (double)hist_max / 1000.0, (unsigned long long)errors);
+  if (opt.mode == MODE_CHURN)
+    printf(" conns_per_s=%.1f", rate);
+  else
+    printf(" msgs_per_s=%.1f mb_per_s=%.3f", rate, rate * opt.size / 1e6);
+  printf(" p50_us=%.2f p90_us=%.2f p99_us=%.2f p999_us=%.2f max_us=%.2f errors=%llu", hist_pct_us(0.50),
+         hist_pct_us(0.90), hist_pct_us(0.99), hist_pct_us(0.999), (double)hist_max / 1000.0,
+         (unsigned long long)errors);
   bool have_cpu = opt.server_pid && cpu_end >= cpu_start && cpu_start > 0;
   double cpu_s = have_cpu ? (double)(cpu_end - cpu_start) / 1e9 : 0;
   if (have_cpu) {
-    printf(" server_cpu_s=%.4f server_cpu_pct=%.1f server_cpu_us_per_msg=%.3f", cpu_s, secs > 0 ? 100.0 * cpu_s / secs : 0,
-           msgs_done ? cpu_s * 1e6 / (double)msgs_done : 0);
+    printf(" server_cpu_s=%.4f server_cpu_pct=%.1f server_cpu_us_per_msg=%.3f", cpu_s,
+           secs > 0 ? 100.0 * cpu_s / secs : 0, msgs_done ? cpu_s * 1e6 / (double)msgs_done : 0);
   }
   printf("\n");
   if (opt.mode == MODE_CHURN)
-    printf("# %.0f connect+echo+close cycles/s over %.1f s with %d workers; cycle p50 %.1f us, p99 %.1f us\n", rate, secs,
-           nactive, hist_pct_us(0.5), hist_pct_us(0.99));
+    printf("# %.0f connect+echo+close cycles/s over %.1f s with %d workers; cycle p50 %.1f us, p99 %.1f us\n", rate,
+           secs, nactive, hist_pct_us(0.5), hist_pct_us(0.99));
   else
-    printf("# %.0f msgs/s (%.2f MB/s each way) over %.1f s, %d conns x %d in flight x %d B; rtt p50 %.1f us p99 %.1f us "
-           "p99.9 %.1f us%s\n",
-           rate, rate * opt.size / 1e6, secs, nactive, opt.pipeline, opt.size, hist_pct_us(0.5), hist_pct_us(0.99),
-           hist_pct_us(0.999), opt.mode == MODE_IDLE ? " (with idle connections open)" : "");
+    printf(
+        "# %.0f msgs/s (%.2f MB/s each way) over %.1f s, %d conns x %d in flight x %d B; rtt p50 %.1f us p99 %.1f us "
+        "p99.9 %.1f us%s\n",
+        rate, rate * opt.size / 1e6, secs, nactive, opt.pipeline, opt.size, hist_pct_us(0.5), hist_pct_us(0.99),
+        hist_pct_us(0.999), opt.mode == MODE_IDLE ? " (with idle connections open)" : "");
   fflush(stdout);
   if (msgs_done == 0) die("no message completed in the measured window");
 }
@@ -590,7 +603,7 @@ static void run_loop(int first_active, int nactive) {
 /* ---- main ------------------------------------------------------------------------------ */
 
 static int ephemeral_ports(void) {
-  FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+  FILE* f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
   int lo = 32768, hi = 60999;
   if (f) {
     if (fscanf(f, "%d %d", &lo, &hi) != 2) lo = 32768, hi = 60999;
@@ -610,8 +623,8 @@ static void raise_nofile(int needed) {
     die("%d connections need more descriptors than the limit of %llu", needed, (unsigned long long)rl.rlim_cur);
 }
 
-static double parse_double(const char *s, const char *name) {
-  char *end;
+static double parse_double(const char* s, const char* name) {
+  char* end;
   double v = strtod(s, &end);
   if (*end || v < 0 || v > 3600) {
     fprintf(stderr, "loadgen: bad value for %s: %s\n", name, s);
@@ -620,8 +633,8 @@ static double parse_double(const char *s, const char *name) {
   return v;
 }
 
-static int parse_int(const char *s, const char *name, long lo, long hi) {
-  char *end;
+static int parse_int(const char* s, const char* name, long lo, long hi) {
+  char* end;
   long v = strtol(s, &end, 10);
   if (*end || v < lo || v > hi) {
     fprintf(stderr, "loadgen: bad value for %s: %s (%ld..%ld)\n", name, s, lo, hi);
@@ -630,16 +643,22 @@ static int parse_int(const char *s, const char *name, long lo, long hi) {
   return (int)v;
 }
 
-int main(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"host", required_argument, 0, 'h'},        {"port", required_argument, 0, 'p'},
-      {"connections", required_argument, 0, 'c'}, {"pipeline", required_argument, 0, 'P'},
-      {"size", required_argument, 0, 's'},        {"warmup", required_argument, 0, 'w'},
-      {"duration", required_argument, 0, 'd'},    {"mode", required_argument, 0, 'm'},
-      {"idle", required_argument, 0, 'i'},        {"sources", required_argument, 0, 'S'},
-      {"server-pid", required_argument, 0, 'x'},  {"no-nodelay", no_argument, 0, 'n'},
-      {"setup-timeout", required_argument, 0, 't'}, {"help", no_argument, 0, '?'},
-      {0, 0, 0, 0}};
+int main(int argc, char** argv) {
+  static const struct option longopts[] = {{"host", required_argument, 0, 'h'},
+                                           {"port", required_argument, 0, 'p'},
+                                           {"connections", required_argument, 0, 'c'},
+                                           {"pipeline", required_argument, 0, 'P'},
+                                           {"size", required_argument, 0, 's'},
+                                           {"warmup", required_argument, 0, 'w'},
+                                           {"duration", required_argument, 0, 'd'},
+                                           {"mode", required_argument, 0, 'm'},
+                                           {"idle", required_argument, 0, 'i'},
+                                           {"sources", required_argument, 0, 'S'},
+                                           {"server-pid", required_argument, 0, 'x'},
+                                           {"no-nodelay", no_argument, 0, 'n'},
+                                           {"setup-timeout", required_argument, 0, 't'},
+                                           {"help", no_argument, 0, '?'},
+                                           {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     switch (ch) {
@@ -656,9 +675,12 @@ int main(int argc, char **argv) {
       case 'n': opt.nodelay = 0; break;
       case 't': opt.setup_timeout = parse_double(optarg, "--setup-timeout"); break;
       case 'm':
-        if (!strcmp(optarg, "echo")) opt.mode = MODE_ECHO;
-        else if (!strcmp(optarg, "idle")) opt.mode = MODE_IDLE;
-        else if (!strcmp(optarg, "churn")) opt.mode = MODE_CHURN;
+        if (!strcmp(optarg, "echo"))
+          opt.mode = MODE_ECHO;
+        else if (!strcmp(optarg, "idle"))
+          opt.mode = MODE_IDLE;
+        else if (!strcmp(optarg, "churn"))
+          opt.mode = MODE_CHURN;
         else {
           fprintf(stderr, "loadgen: unknown mode %s (echo, idle, churn)\n", optarg);
           return 2;
@@ -692,9 +714,12 @@ int main(int argc, char **argv) {
   /* Each source address has its own ephemeral ports toward one server address; use
    * more sources when the connections (or churn's TIME_WAIT sockets) could run short. */
   int ports = ephemeral_ports();
-  if (opt.sources) nsources = opt.sources;
-  else if (opt.mode == MODE_CHURN) nsources = 16;
-  else nsources = (nconns * 2 + ports - 1) / ports;
+  if (opt.sources)
+    nsources = opt.sources;
+  else if (opt.mode == MODE_CHURN)
+    nsources = 16;
+  else
+    nsources = (nconns * 2 + ports - 1) / ports;
   if (nsources < 1) nsources = 1;
 
   pattern_init();

@@ -29,11 +29,11 @@ struct pending {
 };
 
 static int epfd;
-static struct pending **pending; /* indexed by descriptor; NULL when nothing is queued */
+static struct pending** pending; /* indexed by descriptor; NULL when nothing is queued */
 static size_t npending;
 static char buf[READ_SIZE];
 
-static void fatal(const char *what) {
+static void fatal(const char* what) {
   fprintf(stderr, "epoll_echo: %s: %s\n", what, strerror(errno));
   exit(1);
 }
@@ -51,7 +51,7 @@ static void drop(int fd) {
   close(fd);
 }
 
-static void keep(int fd, const char *data, size_t len) {
+static void keep(int fd, const char* data, size_t len) {
   if ((size_t)fd >= npending) {
     size_t n = npending ? npending : 1024;
     while (n <= (size_t)fd) n *= 2;
@@ -60,7 +60,7 @@ static void keep(int fd, const char *data, size_t len) {
     memset(pending + npending, 0, (n - npending) * sizeof *pending);
     npending = n;
   }
-  struct pending *p = malloc(sizeof *p + len);
+  struct pending* p = malloc(sizeof *p + len);
   if (!p) fatal("malloc");
   p->len = len;
   p->off = 0;
@@ -88,7 +88,7 @@ static void on_readable(int fd) {
 }
 
 static void on_writable(int fd) {
-  struct pending *p = pending[fd];
+  struct pending* p = pending[fd];
   ssize_t w = send(fd, p->data + p->off, p->len - p->off, MSG_NOSIGNAL);
   if (w < 0) {
     if (errno != EAGAIN) drop(fd);
@@ -116,10 +116,11 @@ static void on_accept(int lfd) {
   }
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   int port = 0;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
+    if (!strcmp(argv[i], "--port") && i + 1 < argc)
+      port = atoi(argv[++i]);
     else {
       fprintf(stderr, "usage: epoll_echo [--port P]\n");
       return 2;
@@ -131,10 +132,10 @@ int main(int argc, char **argv) {
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0) fatal("bind");
+  if (bind(lfd, (struct sockaddr*)&addr, sizeof addr) < 0) fatal("bind");
   if (listen(lfd, SOMAXCONN) < 0) fatal("listen");
   socklen_t len = sizeof addr;
-  getsockname(lfd, (struct sockaddr *)&addr, &len);
+  getsockname(lfd, (struct sockaddr*)&addr, &len);
 
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) fatal("epoll_create1");
@@ -151,9 +152,12 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < n; i++) {
       int fd = events[i].data.fd;
-      if (fd == lfd) on_accept(lfd);
-      else if ((size_t)fd < npending && pending[fd]) on_writable(fd);
-      else on_readable(fd);
+      if (fd == lfd)
+        on_accept(lfd);
+      else if ((size_t)fd < npending && pending[fd])
+        on_writable(fd);
+      else
+        on_readable(fd);
     }
   }
 }

@@ -18,25 +18,24 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static void on_read(struct bufferevent *bev, void *ctx) {
+static void on_read(struct bufferevent* bev, void* ctx) {
   (void)ctx;
   evbuffer_add_buffer(bufferevent_get_output(bev), bufferevent_get_input(bev));
 }
 
-static void on_event(struct bufferevent *bev, short events, void *ctx) {
+static void on_event(struct bufferevent* bev, short events, void* ctx) {
   (void)ctx;
   if (events & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) bufferevent_free(bev);
 }
 
-static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr, int len,
-                      void *ctx) {
+static void on_accept(struct evconnlistener* listener, evutil_socket_t fd, struct sockaddr* addr, int len, void* ctx) {
   (void)addr;
   (void)len;
   (void)ctx;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  struct event_base *base = evconnlistener_get_base(listener);
-  struct bufferevent *bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+  struct event_base* base = evconnlistener_get_base(listener);
+  struct bufferevent* bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
   if (!bev) {
     evutil_closesocket(fd);
     return;
@@ -46,16 +45,17 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
   bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   int port = 0;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
+    if (!strcmp(argv[i], "--port") && i + 1 < argc)
+      port = atoi(argv[++i]);
     else {
       fprintf(stderr, "usage: event_echo [--port P]\n");
       return 2;
     }
   }
-  struct event_base *base = event_base_new();
+  struct event_base* base = event_base_new();
   if (!base) {
     fprintf(stderr, "event_echo: event_base_new failed\n");
     return 1;
@@ -65,16 +65,16 @@ int main(int argc, char **argv) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons((unsigned short)port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  struct evconnlistener *listener =
+  struct evconnlistener* listener =
       evconnlistener_new_bind(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, SOMAXCONN,
-                              (struct sockaddr *)&addr, sizeof addr);
+                              (struct sockaddr*)&addr, sizeof addr);
   if (!listener) {
     perror("event_echo: listen");
     return 1;
   }
   struct sockaddr_in bound;
   socklen_t len = sizeof bound;
-  getsockname(evconnlistener_get_fd(listener), (struct sockaddr *)&bound, &len);
+  getsockname(evconnlistener_get_fd(listener), (struct sockaddr*)&bound, &len);
   fprintf(stderr, "event_echo: libevent %s, backend %s\n", event_get_version(), event_base_get_method(base));
   printf("listening on 127.0.0.1:%d\n", ntohs(bound.sin_port));
   fflush(stdout);

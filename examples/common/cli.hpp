@@ -66,7 +66,8 @@ class CommandLine {
   }
 
   [[noreturn]] void fail(const std::string& message) const {
-    std::cerr << program_ << ": " << message << "\n" << "try '" << program_ << " --help'\n";
+    std::cerr << program_ << ": " << message << "\n"
+              << "try '" << program_ << " --help'\n";
     std::exit(2);
   }
 

@@ -28,12 +28,16 @@ int main(int argc, char** argv) {
              [&](std::string_view v) { port = torsion_examples::parseNumber<std::uint16_t>(v, 0, 65535); });
   cli.option("--interface", "ADDRESS", "numeric address to bind (default 127.0.0.1)",
              [&](std::string_view v) { interface = std::string(v); });
-  cli.option("--reactor", "NAME", "backend: " + [] {
-    std::string names;
-    for (const auto& name : torsion::Reactor::availableBackends()) names += (names.empty() ? "" : ", ") + name;
-    return names;
-  }() + " (default " + torsion::Reactor::defaultBackend() + ")",
-             [&](std::string_view v) { backend = std::string(v); });
+  cli.option(
+      "--reactor", "NAME",
+      "backend: " +
+          [] {
+            std::string names;
+            for (const auto& name : torsion::Reactor::availableBackends()) names += (names.empty() ? "" : ", ") + name;
+            return names;
+          }() +
+          " (default " + torsion::Reactor::defaultBackend() + ")",
+      [&](std::string_view v) { backend = std::string(v); });
   cli.flag("--nagle", "leave Nagle's algorithm on (TCP_NODELAY off)", [&] { noDelay = false; });
   cli.parse(argc, argv);
 

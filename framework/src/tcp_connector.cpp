@@ -121,7 +121,10 @@ void TcpConnector::resolve() {
     back.push([weak, attempt, address, error] {
       auto self = weak.lock();
       if (!self || attempt != self->attempt_ || self->state_ != State::connecting) return;
-      if (address) self->beginConnect(*address); else self->failed(Failure(DNSLookupError(error)));
+      if (address)
+        self->beginConnect(*address);
+      else
+        self->failed(Failure(DNSLookupError(error)));
     });
   });
 }

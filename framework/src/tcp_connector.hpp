@@ -15,10 +15,7 @@
 
 namespace torsion::detail {
 
-class TcpConnector final : public Connector,
-                           public Selectable,
-                           public ReactorHandle,
-                           public ConnectionObserver {
+class TcpConnector final : public Connector, public Selectable, public ReactorHandle, public ConnectionObserver {
  public:
   /// `unixPath` non-empty makes this a Unix-socket connector (host and port unused).
   TcpConnector(ReactorCore& core, std::string host, std::uint16_t port, std::shared_ptr<ClientFactory> factory,

@@ -112,19 +112,20 @@ inline void asioSayOnce(asio::io_context& context, std::uint16_t port, Exchange&
   asio::ip::tcp::endpoint server(asio::ip::make_address("127.0.0.1"), port);
   socket->async_connect(server, [&exchange, socket, echo, fail, onDone](asio::error_code error) {
     if (error) return fail("connect", error);
-    asio::async_write(*socket, asio::buffer(exchange.sent), [&exchange, socket, echo, fail, onDone](
-                                                                 asio::error_code writeError, std::size_t) {
-      if (writeError) return fail("write", writeError);
-      asio::async_read(*socket, asio::buffer(*echo), [&exchange, socket, echo, fail, onDone](
-                                                         asio::error_code readError, std::size_t) {
-        if (readError) return fail("read", readError);
-        exchange.received = *echo;
-        exchange.done = true;
-        exchange.thread = std::this_thread::get_id();
-        socket->close();
-        onDone();
-      });
-    });
+    asio::async_write(*socket, asio::buffer(exchange.sent),
+                      [&exchange, socket, echo, fail, onDone](asio::error_code writeError, std::size_t) {
+                        if (writeError) return fail("write", writeError);
+                        asio::async_read(
+                            *socket, asio::buffer(*echo),
+                            [&exchange, socket, echo, fail, onDone](asio::error_code readError, std::size_t) {
+                              if (readError) return fail("read", readError);
+                              exchange.received = *echo;
+                              exchange.done = true;
+                              exchange.thread = std::this_thread::get_id();
+                              socket->close();
+                              onDone();
+                            });
+                      });
   });
 }
 

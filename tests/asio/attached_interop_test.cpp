@@ -10,11 +10,11 @@
 
 #include <asio.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
-#include <unistd.h>
 
 #include "asio_test_support.hpp"
 
@@ -84,10 +84,13 @@ TEST(AttachedReactor, AsioAndTorsionShareOneThreadAndOneRun) {
   };
   reactor->addSystemEventTrigger(torsion::EventPhase::during, "shutdown", [&] { shutdownFired = true; });
 
-  auto torsionServer = reactor->listenTCP(0, torsion::Factory::forProtocol<torsion::protocols::Echo>(), 50, "127.0.0.1");
+  auto torsionServer =
+      reactor->listenTCP(0, torsion::Factory::forProtocol<torsion::protocols::Echo>(), 50, "127.0.0.1");
   const std::uint16_t torsionPort = torsionServer->getHost().port;
-  reactor->connectTCP("127.0.0.1", torsionPort, torsion::ClientFactory::forProtocol<SayOnce>(&torsionToTorsion, &onDone));
-  reactor->connectTCP("127.0.0.1", asioServer.port(), torsion::ClientFactory::forProtocol<SayOnce>(&torsionToAsio, &onDone));
+  reactor->connectTCP("127.0.0.1", torsionPort,
+                      torsion::ClientFactory::forProtocol<SayOnce>(&torsionToTorsion, &onDone));
+  reactor->connectTCP("127.0.0.1", asioServer.port(),
+                      torsion::ClientFactory::forProtocol<SayOnce>(&torsionToAsio, &onDone));
   asio_test::asioSayOnce(context, torsionPort, asioToTorsion, onDone);
   asio_test::asioSayOnce(context, asioServer.port(), asioToAsio, onDone);
 
@@ -133,7 +136,8 @@ TEST(AttachedReactor, ACloseAskedFromAnAsioHandlerHappensAtOnce) {
 
   class Server : public torsion::Protocol {
    public:
-    Server(asio::io_context* c, bool* lost, double* at, torsion::Reactor* r) : context_(c), lost_(lost), at_(at), reactor_(r) {}
+    Server(asio::io_context* c, bool* lost, double* at, torsion::Reactor* r)
+        : context_(c), lost_(lost), at_(at), reactor_(r) {}
     void connectionMade() override {
       // From an Asio handler, well outside torsion's pass, close this connection.
       asio::post(*context_, [this] {  // the connection (and so this) lives until the close
@@ -152,8 +156,8 @@ TEST(AttachedReactor, ACloseAskedFromAnAsioHandlerHappensAtOnce) {
     double* at_;
     torsion::Reactor* reactor_;
   };
-  auto port = reactor->listenTCP(0, torsion::Factory::forProtocol<Server>(&context, &serverLost, &closeAt, reactor.get()), 50,
-                                 "127.0.0.1");
+  auto port = reactor->listenTCP(
+      0, torsion::Factory::forProtocol<Server>(&context, &serverLost, &closeAt, reactor.get()), 50, "127.0.0.1");
   asio::ip::tcp::socket client(context);
   client.connect({asio::ip::make_address("127.0.0.1"), port->getHost().port});
   const double took = asio_test::runBounded(context, 10);

@@ -1,8 +1,8 @@
 // Flow control: a fast producer writing to a slow reader keeps the write queue bounded by
 // the high water mark, and is resumed once the reader catches up.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -11,9 +11,9 @@ namespace torsion {
 struct Address {
   /// The address family.
   enum class Family : std::uint8_t {
-    none,  ///< no address (an unconnected or closed transport)
-    ipv4,  ///< IPv4: host is dotted-quad text
-    ipv6,  ///< IPv6: host is text without brackets
+    none,        ///< no address (an unconnected or closed transport)
+    ipv4,        ///< IPv4: host is dotted-quad text
+    ipv6,        ///< IPv6: host is text without brackets
     unixSocket,  ///< Unix domain socket: host holds the path, port is 0
   };
 

@@ -22,8 +22,7 @@ class Error : public std::runtime_error {
 class ConnectionDone : public Error {
  public:
   /// @param message why the connection ended; the default is Twisted's wording.
-  explicit ConnectionDone(const std::string& message = "Connection was closed cleanly.")
-      : Error(message) {}
+  explicit ConnectionDone(const std::string& message = "Connection was closed cleanly.") : Error(message) {}
 };
 
 /// The connection was lost in an unclean way (reset, error); the message carries the
@@ -68,8 +67,7 @@ class DNSLookupError : public ConnectError {
 class ConnectingCancelledError : public ConnectError {
  public:
   /// @param message details.
-  explicit ConnectingCancelledError(const std::string& message = "User aborted connection.")
-      : ConnectError(message) {}
+  explicit ConnectingCancelledError(const std::string& message = "User aborted connection.") : ConnectError(message) {}
 };
 
 /// An operation did not finish in the time allowed (a connect timeout, or a Deferred's
@@ -77,8 +75,7 @@ class ConnectingCancelledError : public ConnectError {
 class TimeoutError : public Error {
  public:
   /// @param message details; the default is Twisted's wording.
-  explicit TimeoutError(const std::string& message = "User timeout caused connection failure.")
-      : Error(message) {}
+  explicit TimeoutError(const std::string& message = "User timeout caused connection failure.") : Error(message) {}
 };
 
 /// A listening socket could not be created, bound or put in listening state. The
@@ -132,16 +129,14 @@ class BackendLimitError : public Error {
 class ReactorNotRunning : public Error {
  public:
   /// @param message details.
-  explicit ReactorNotRunning(const std::string& message = "Can't stop reactor that isn't running.")
-      : Error(message) {}
+  explicit ReactorNotRunning(const std::string& message = "Can't stop reactor that isn't running.") : Error(message) {}
 };
 
 /// DelayedCall::cancel, reset or delay on a call that has already run.
 class AlreadyCalled : public Error {
  public:
   /// @param message details.
-  explicit AlreadyCalled(const std::string& message = "Tried to cancel an already-called event.")
-      : Error(message) {}
+  explicit AlreadyCalled(const std::string& message = "Tried to cancel an already-called event.") : Error(message) {}
 };
 
 /// DelayedCall::cancel, reset or delay on a call that was already cancelled.
@@ -156,8 +151,7 @@ class AlreadyCancelled : public Error {
 class AlreadyCalledError : public Error {
  public:
   /// @param message details.
-  explicit AlreadyCalledError(const std::string& message = "Deferred has already been called.")
-      : Error(message) {}
+  explicit AlreadyCalledError(const std::string& message = "Deferred has already been called.") : Error(message) {}
 };
 
 /// A Deferred was cancelled before it had a result.
@@ -192,8 +186,7 @@ class FirstError : public Error {
 class FailureGroup : public Error {
  public:
   /// @param failures every failure, in input order.
-  explicit FailureGroup(std::vector<Failure> failures)
-      : Error(describe(failures)), failures_(std::move(failures)) {}
+  explicit FailureGroup(std::vector<Failure> failures) : Error(describe(failures)), failures_(std::move(failures)) {}
   /// Every failure, in input order.
   const std::vector<Failure>& failures() const noexcept { return failures_; }
 
@@ -217,8 +210,7 @@ class QueueOverflow : public Error {
 class QueueUnderflow : public Error {
  public:
   /// @param message details.
-  explicit QueueUnderflow(const std::string& message = "Too many waiting getters on DeferredQueue.")
-      : Error(message) {}
+  explicit QueueUnderflow(const std::string& message = "Too many waiting getters on DeferredQueue.") : Error(message) {}
 };
 
 }  // namespace torsion

@@ -27,7 +27,7 @@ class Failure {
 
   /// Wraps an exception object, such as `Failure(ConnectionRefusedError())`.
   template <class E>
-    requires std::derived_from<std::decay_t<E>, std::exception>
+  requires std::derived_from<std::decay_t<E>, std::exception>
   explicit Failure(E&& exception) : Failure(std::make_exception_ptr(std::forward<E>(exception))) {}
 
   /// Captures the exception being handled; call only inside a catch block.

@@ -61,8 +61,7 @@ std::unique_ptr<Backend> makeBackend(std::string_view name) {
     if (!available.empty()) available += ", ";
     available += entry.name;
   }
-  throw UnsupportedBackendError("no reactor backend named '" + chosen +
-                                "' in this build; available: " + available);
+  throw UnsupportedBackendError("no reactor backend named '" + chosen + "' in this build; available: " + available);
 }
 
 }  // namespace torsion::detail

@@ -32,8 +32,14 @@ class SelectBackend final : public Backend {
   }
 
   void modify(int fd, std::uint8_t, std::uint8_t interest) override {
-    if (interest & kReadable) FD_SET(fd, &readers_); else FD_CLR(fd, &readers_);
-    if (interest & kWritable) FD_SET(fd, &writers_); else FD_CLR(fd, &writers_);
+    if (interest & kReadable)
+      FD_SET(fd, &readers_);
+    else
+      FD_CLR(fd, &readers_);
+    if (interest & kWritable)
+      FD_SET(fd, &writers_);
+    else
+      FD_CLR(fd, &writers_);
     if (interest != 0 && fd > maxFd_) maxFd_ = fd;
   }
 
