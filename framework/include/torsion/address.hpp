@@ -8,6 +8,8 @@ namespace torsion {
 
 /// One end of a connection or a listening socket, like Twisted's IPv4Address,
 /// IPv6Address and UNIXAddress in one value type.
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 struct Address {
   /// The address family.
   enum class Family : std::uint8_t {

@@ -70,6 +70,9 @@ struct DeferredTag {};
 /// @endcode
 ///
 /// @tparam T the type of the value the chain carries at this point; void for none.
+///
+/// Thread safety: use from one thread at a time (the one that owns its chain); copies share the chain. See
+/// docs/deferred.md.
 template <class T>
 class Deferred : public detail::DeferredTag {
   static_assert(!std::is_reference_v<T> && !std::is_const_v<T> && !std::is_volatile_v<T>,

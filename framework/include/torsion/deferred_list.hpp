@@ -16,6 +16,8 @@
 namespace torsion {
 
 /// The flags of a DeferredList, named as in Twisted.
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 struct DeferredListOptions {
   /// Errback with FirstError (naming the failure and its index) as soon as one input
   /// fails, instead of waiting for all.
@@ -26,6 +28,8 @@ struct DeferredListOptions {
 };
 
 /// Asks DeferredList to fire as soon as one input succeeds (Twisted's fireOnOneCallback).
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 struct FireOnOneCallback {
   explicit FireOnOneCallback() = default;
 };
@@ -247,6 +251,8 @@ struct DeferredListState {
 ///
 /// @tparam T the value type of the inputs.
 /// @tparam Mode void, or FireOnOneCallback.
+///
+/// Thread safety: use from one thread at a time (the one that owns its chain); see docs/deferred.md.
 template <class T, class Mode = void>
 class DeferredList : public Deferred<typename detail::DeferredListOutput<T, Mode>::type> {
   using Output = typename detail::DeferredListOutput<T, Mode>::type;
@@ -395,6 +401,8 @@ Deferred<std::tuple<Ts...>> gatherTuple(bool consumeErrors, Deferred<Ts>... defe
 
 /// Asks the tuple form of gatherResults to take charge of its inputs' failures, as its
 /// vector form's `consumeErrors` does: `gatherResults(torsion::consumeErrors, a, b)`.
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 struct ConsumeErrors {
   explicit ConsumeErrors() = default;
 };

@@ -68,6 +68,8 @@ struct TokenState {
 /// What DeferredLock and DeferredSemaphore share (Twisted's _ConcurrencyPrimitive): the
 /// tokens, the line of waiters and the operations on them, written once — a lock is a
 /// semaphore of one token. Not used on its own.
+///
+/// Thread safety: use from one thread at a time (the one that owns its chain); see docs/deferred.md.
 class ConcurrencyPrimitive {
  public:
   ConcurrencyPrimitive(const ConcurrencyPrimitive&) = delete;             ///< Not copyable.
@@ -113,6 +115,8 @@ class ConcurrencyPrimitive {
 /// torsion::DeferredLock lock;
 /// lock.run([&] { return writeRecord(r, record); });   // at most one write at a time
 /// @endcode
+///
+/// Thread safety: use from one thread at a time (the one that owns its chain); see docs/deferred.md.
 class DeferredLock : public ConcurrencyPrimitive {
  public:
   /// An unlocked lock.
@@ -133,6 +137,8 @@ class DeferredLock : public ConcurrencyPrimitive {
 /// std::vector<torsion::Deferred<Page>> pages;
 /// for (auto& url : urls) pages.push_back(slots.run([&, url] { return fetch(r, url); }));
 /// @endcode
+///
+/// Thread safety: use from one thread at a time (the one that owns its chain); see docs/deferred.md.
 class DeferredSemaphore : public ConcurrencyPrimitive {
  public:
   /// A semaphore with `tokens` free tokens. Any integer type is taken as it is, so a

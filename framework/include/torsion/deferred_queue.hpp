@@ -29,6 +29,8 @@ namespace torsion {
 /// @endcode
 ///
 /// @tparam T the item type (movable).
+///
+/// Thread safety: use from one thread at a time (the one that owns its chain); see docs/deferred.md.
 template <class T>
 class DeferredQueue {
  public:

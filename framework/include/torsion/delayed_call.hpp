@@ -24,6 +24,8 @@ class TimerQueue;
 /// call.delay(1.0);      // now six
 /// if (call.active()) call.cancel();
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor (or clock).
 class DelayedCall {
  public:
   /// An empty handle; active() is false.
@@ -65,6 +67,8 @@ class DelayedCall {
 /// Something that tells time and schedules calls: the Reactor, and testing::Clock whose
 /// time a test advances by hand. Deferred's addTimeout and deferLater take one, so code
 /// written against it runs the same on a real reactor and under a fake clock.
+///
+/// Thread safety: every method belongs to the thread that runs the reactor (or clock).
 class IReactorTime {
  public:
   virtual ~IReactorTime() = default;

@@ -19,6 +19,8 @@
 namespace torsion {
 
 /// Something a server can listen on (Twisted's IStreamServerEndpoint).
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class IStreamServerEndpoint {
  public:
   virtual ~IStreamServerEndpoint() = default;
@@ -29,6 +31,8 @@ class IStreamServerEndpoint {
 };
 
 /// Something a client can connect to (Twisted's IStreamClientEndpoint).
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class IStreamClientEndpoint {
  public:
   virtual ~IStreamClientEndpoint() = default;
@@ -42,6 +46,8 @@ class IStreamClientEndpoint {
 };
 
 /// Listens on a TCP port (IPv4 or IPv6 by the interface's form).
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class TCPServerEndpoint : public IStreamServerEndpoint {
  public:
   /// @param reactor the reactor (or testing::MemoryReactor) to listen on; must outlive
@@ -61,6 +67,8 @@ class TCPServerEndpoint : public IStreamServerEndpoint {
 };
 
 /// Connects over TCP to a host (numeric or a name, resolved off the loop) and port.
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class TCPClientEndpoint : public IStreamClientEndpoint {
  public:
   /// @param reactor the reactor to connect with; must outlive the endpoint.
@@ -82,6 +90,8 @@ class TCPClientEndpoint : public IStreamClientEndpoint {
 };
 
 /// Listens on a Unix domain stream socket.
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class UNIXServerEndpoint : public IStreamServerEndpoint {
  public:
   /// @param reactor the reactor to listen on; must outlive the endpoint.
@@ -98,6 +108,8 @@ class UNIXServerEndpoint : public IStreamServerEndpoint {
 };
 
 /// Connects to a Unix domain stream socket.
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class UNIXClientEndpoint : public IStreamClientEndpoint {
  public:
   /// @param reactor the reactor to connect with; must outlive the endpoint.
@@ -121,6 +133,8 @@ class UNIXClientEndpoint : public IStreamClientEndpoint {
 /// torsion::testing::MemoryReactor reactor;
 /// auto endpoint = torsion::serverFromString(reactor, "tcp:8080");   // converts
 /// @endcode
+///
+/// Thread safety: a pair of references: safe to copy; use what it refers to only on the reactor's thread.
 class StreamReactors {
  public:
   /// Refers to `reactor` for both kinds of socket; `reactor` must outlive what is made.
@@ -150,6 +164,7 @@ class StreamReactors {
 /// @throws std::invalid_argument naming the bad part (unknown type, unknown parameter,
 /// missing port, a port that is not a number in 0..65535, ...).
 /// @param reactor a Reactor, a testing::MemoryReactor, or any StreamReactors.
+/// @param description the endpoint's description, as above.
 ///
 /// @code
 /// auto endpoint = torsion::serverFromString(reactor, "tcp:8080:interface=127.0.0.1");
@@ -161,6 +176,7 @@ std::shared_ptr<IStreamServerEndpoint> serverFromString(StreamReactors reactor, 
 /// "tcp:host=localhost:port=8080:timeout=5", "tcp:127.0.0.1:8080",
 /// "tcp:host=example.org:port=80:bindAddress=127.0.0.1", "unix:path=/run/app.sock:timeout=2".
 /// @param reactor a Reactor, a testing::MemoryReactor, or any StreamReactors.
+/// @param description the endpoint's description, as above.
 /// @throws std::invalid_argument naming the bad part.
 std::shared_ptr<IStreamClientEndpoint> clientFromString(StreamReactors reactor, std::string_view description);
 

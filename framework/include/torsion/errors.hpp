@@ -13,12 +13,16 @@
 namespace torsion {
 
 /// Base of every exception torsion throws or reports in a Failure.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
 /// The connection was closed cleanly (orderly shutdown by either side).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ConnectionDone : public Error {
  public:
   /// @param message why the connection ended; the default is Twisted's wording.
@@ -27,6 +31,8 @@ class ConnectionDone : public Error {
 
 /// The connection was lost in an unclean way (reset, error); the message carries the
 /// operating system's error text where there was one.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ConnectionLost : public Error {
  public:
   /// @param message why the connection was lost.
@@ -35,6 +41,8 @@ class ConnectionLost : public Error {
 };
 
 /// The connection was closed by Transport::abortConnection on this side.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ConnectionAborted : public ConnectionLost {
  public:
   /// @param message why the connection was aborted.
@@ -43,12 +51,16 @@ class ConnectionAborted : public ConnectionLost {
 };
 
 /// An outgoing connection could not be established.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ConnectError : public Error {
  public:
   using Error::Error;
 };
 
 /// The peer refused the connection (ECONNREFUSED).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ConnectionRefusedError : public ConnectError {
  public:
   /// @param message details; the default is Twisted's wording.
@@ -57,6 +69,8 @@ class ConnectionRefusedError : public ConnectError {
 };
 
 /// A host name could not be resolved.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class DNSLookupError : public ConnectError {
  public:
   using ConnectError::ConnectError;
@@ -64,6 +78,8 @@ class DNSLookupError : public ConnectError {
 
 /// Connecting was cancelled by the user (Connector::stopConnecting, or a cancelled
 /// endpoint connect).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ConnectingCancelledError : public ConnectError {
  public:
   /// @param message details.
@@ -72,6 +88,8 @@ class ConnectingCancelledError : public ConnectError {
 
 /// An operation did not finish in the time allowed (a connect timeout, or a Deferred's
 /// addTimeout).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class TimeoutError : public Error {
  public:
   /// @param message details; the default is Twisted's wording.
@@ -80,6 +98,8 @@ class TimeoutError : public Error {
 
 /// A listening socket could not be created, bound or put in listening state. The
 /// message names the address, the port and the system's reason.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class CannotListenError : public Error {
  public:
   /// @param interface the address that was asked for ("" means all IPv4 addresses).
@@ -106,6 +126,8 @@ class CannotListenError : public Error {
 };
 
 /// A datagram was larger than the socket can send in one piece (EMSGSIZE).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class MessageLengthError : public Error {
  public:
   using Error::Error;
@@ -113,6 +135,8 @@ class MessageLengthError : public Error {
 
 /// A backend was asked for by name that this build does not have. The message lists
 /// the backends that are available.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class UnsupportedBackendError : public Error {
  public:
   using Error::Error;
@@ -120,12 +144,16 @@ class UnsupportedBackendError : public Error {
 
 /// The backend cannot watch a descriptor, such as select() with a descriptor at or
 /// above FD_SETSIZE.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class BackendLimitError : public Error {
  public:
   using Error::Error;
 };
 
 /// Reactor::stop was called on a reactor that is not running.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ReactorNotRunning : public Error {
  public:
   /// @param message details.
@@ -133,6 +161,8 @@ class ReactorNotRunning : public Error {
 };
 
 /// DelayedCall::cancel, reset or delay on a call that has already run.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class AlreadyCalled : public Error {
  public:
   /// @param message details.
@@ -140,6 +170,8 @@ class AlreadyCalled : public Error {
 };
 
 /// DelayedCall::cancel, reset or delay on a call that was already cancelled.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class AlreadyCancelled : public Error {
  public:
   /// @param message details.
@@ -148,6 +180,8 @@ class AlreadyCancelled : public Error {
 };
 
 /// A Deferred was fired (callback or errback) a second time.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class AlreadyCalledError : public Error {
  public:
   /// @param message details.
@@ -155,6 +189,8 @@ class AlreadyCalledError : public Error {
 };
 
 /// A Deferred was cancelled before it had a result.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class CancelledError : public Error {
  public:
   /// @param message details.
@@ -163,6 +199,8 @@ class CancelledError : public Error {
 
 /// The first failure among the Deferreds of a DeferredList made with fireOnOneErrback,
 /// or of gatherResults: which one failed (its index in the list) and how.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class FirstError : public Error {
  public:
   /// @param subFailure the failure of the Deferred that failed first.
@@ -183,6 +221,8 @@ class FirstError : public Error {
 
 /// Several operations all failed, such as every Deferred given to race(): carries each
 /// failure, in the order of the inputs.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class FailureGroup : public Error {
  public:
   /// @param failures every failure, in input order.
@@ -200,6 +240,8 @@ class FailureGroup : public Error {
 };
 
 /// DeferredQueue::put on a queue that already holds its maximum number of items.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class QueueOverflow : public Error {
  public:
   /// @param message details.
@@ -207,6 +249,8 @@ class QueueOverflow : public Error {
 };
 
 /// DeferredQueue::get when its maximum number of waiting getters is already reached.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class QueueUnderflow : public Error {
  public:
   /// @param message details.

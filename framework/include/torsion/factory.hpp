@@ -57,6 +57,8 @@ decltype(auto) passProtocolArgument(const Kept& kept) {
 /// auto factory = torsion::Factory::forProtocol<Echo>();
 /// reactor.listenTCP(8000, factory);
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class Factory : public std::enable_shared_from_this<Factory> {
  public:
   virtual ~Factory() = default;
@@ -141,6 +143,8 @@ class Factory : public std::enable_shared_from_this<Factory> {
 
 /// A factory for outgoing connections (Twisted's ClientFactory), told how each
 /// attempt went.
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class ClientFactory : public Factory {
  public:
   /// A connection attempt has started.

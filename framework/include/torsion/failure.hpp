@@ -19,6 +19,9 @@ namespace torsion {
 ///   torsion::log::warn("lost: {}", reason.getErrorMessage());
 /// }
 /// @endcode
+///
+/// Thread safety: a value type: safe to copy between threads (copies share the exception object, which is never
+/// modified); not to share mutably.
 class Failure {
  public:
   /// Wraps an exception that was already captured. A null pointer is replaced by a

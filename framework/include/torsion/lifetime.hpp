@@ -34,6 +34,8 @@ struct LifetimeToken {
 /// returns; one returning a value (it cannot make one up) throws CancelledError, which a
 /// Deferred chain carries on its error path. The callable holds a small shared token,
 /// never the object, so it may be kept, copied and called after the object is destroyed.
+///
+/// Thread safety: call it only on the thread of the Lifetime it was bound to (the reactor's).
 template <class F>
 class BoundCallback {
  public:

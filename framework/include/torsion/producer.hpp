@@ -5,6 +5,8 @@ namespace torsion {
 
 /// A producer the consumer asks for data, one chunk at a time (Twisted's
 /// IPullProducer): the consumer calls resumeProducing whenever it wants more.
+///
+/// Thread safety: its methods are called, and it is registered, on the thread that runs the transport's reactor.
 class IPullProducer {
  public:
   virtual ~IPullProducer() = default;
@@ -16,6 +18,8 @@ class IPullProducer {
 
 /// A producer that writes on its own until told to pause (Twisted's IPushProducer).
 /// A transport is itself a push producer of the bytes it reads.
+///
+/// Thread safety: its methods are called, and it is registered, on the thread that runs the transport's reactor.
 class IPushProducer : public IPullProducer {
  public:
   /// Stop producing until resumeProducing is called (back-pressure).

@@ -40,6 +40,8 @@ struct ProtocolAccess;
 ///   void dataReceived(torsion::Bytes data) override { transport().write(data); }
 /// };
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class Protocol {
  public:
   Protocol() = default;
@@ -125,6 +127,8 @@ class Protocol {
 /// A protocol that can live with one direction of the connection closed (Twisted's
 /// IHalfCloseableProtocol). Without it, the peer's FIN closes the whole connection;
 /// with it, readConnectionLost is called and writing may go on until loseConnection.
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class HalfCloseableProtocol : public Protocol {
  public:
   /// The peer will send no more data (it half-closed); writing is still possible.

@@ -43,6 +43,9 @@ struct ReactorAccess;
 /// It implements Twisted's reactor interfaces (IReactorCore, IReactorTime, IReactorTCP,
 /// IReactorUNIX, IReactorUDP, IReactorThreads, IReactorFDSet): code that takes the
 /// narrowest of them can be tested with testing::MemoryReactor instead.
+///
+/// Thread safety: only callFromThread may be called from other threads; every other method belongs to the thread that
+/// runs the reactor (before run, the thread that made it).
 class Reactor : public IReactorCore,
                 public IReactorTime,
                 public IReactorTCP,

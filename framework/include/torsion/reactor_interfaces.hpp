@@ -132,6 +132,9 @@ class IReactorUDP {
 };
 
 /// Calls between the reactor's thread and others (Twisted's IReactorThreads).
+///
+/// Thread safety: callFromThread may be called from any thread; callInThread and suggestThreadPoolSize only from the
+/// thread that runs the reactor.
 class IReactorThreads {
  public:
   virtual ~IReactorThreads() = default;

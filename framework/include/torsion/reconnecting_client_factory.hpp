@@ -43,6 +43,8 @@ namespace torsion {
 /// factory->maxDelay = 60;
 /// reactor.connectTCP("example.com", 8000, factory);
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class ReconnectingClientFactory : public ClientFactory {
  public:
   /// A factory scheduling its retries on `clock` (which may also be set later through

@@ -34,6 +34,8 @@ struct IsResult<Result<T>> : std::true_type {};
 ///   return r;  // the value or the failure goes on down the chain
 /// });
 /// @endcode
+///
+/// Thread safety: a value type: safe to copy between threads when `T` is; not to share mutably.
 template <class T>
 class Result {
   static_assert(!std::is_reference_v<T> && !std::is_const_v<T>, "Result<T>: T must be a plain object type");

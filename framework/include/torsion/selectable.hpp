@@ -9,6 +9,8 @@ namespace torsion {
 /// A file descriptor with read and write handlers, for Reactor::addReader and
 /// Reactor::addWriter: the way to put your own descriptor (a pipe, a device) on the
 /// loop. The reactor does not own it: remove it (removeAll) before destroying it.
+///
+/// Thread safety: its methods are called on the thread that runs the reactor it is added to.
 class Selectable {
  public:
   virtual ~Selectable() = default;

@@ -33,6 +33,8 @@ namespace torsion {
 /// ...
 /// heartbeat.stop();
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor (or clock).
 class LoopingCall {
  public:
   /// A loop calling `f` on `clock`, not started yet. `f` takes no argument and returns

@@ -21,6 +21,8 @@ class Reactor;
 /// All methods must be called on the reactor's thread. Every method is safe to call
 /// from inside any protocol callback, including after the connection was lost (writes
 /// after loseConnection or after the loss are dropped: see write()).
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class Transport : public IPushProducer {
  public:
   ~Transport() override = default;
@@ -107,6 +109,8 @@ class Transport : public IPushProducer {
 
 /// A listening socket returned by Reactor::listenTCP (Twisted's IListeningPort). The
 /// reactor keeps it alive while it listens, so the returned pointer may be dropped.
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class ListeningPort {
  public:
   virtual ~ListeningPort() = default;
@@ -127,6 +131,8 @@ class ClientFactory;
 /// An outgoing connection attempt and the connection it makes (Twisted's IConnector),
 /// returned by Reactor::connectTCP and passed to ClientFactory's callbacks. It can be
 /// reused: connect() tries again, as ReconnectingClientFactory does.
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class Connector : public std::enable_shared_from_this<Connector> {
  public:
   /// Where a Connector is in its life.

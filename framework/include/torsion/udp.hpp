@@ -22,6 +22,8 @@ class DatagramTransport;
 /// };
 /// reactor.listenUDP(9999, std::make_shared<UdpEcho>(), "127.0.0.1");
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class DatagramProtocol {
  public:
   virtual ~DatagramProtocol() = default;
@@ -52,6 +54,8 @@ class DatagramProtocol {
 
 /// A UDP socket, handed to a DatagramProtocol (Twisted's IUDPTransport). Use it only
 /// on the reactor's thread.
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class DatagramTransport {
  public:
   virtual ~DatagramTransport() = default;

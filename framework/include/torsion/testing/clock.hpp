@@ -23,7 +23,7 @@ namespace testing {
 /// the same advance() if it is due by the new time (as in Twisted). DelayedCall handles
 /// from this clock support cancel, reset and delay as on the reactor.
 ///
-/// Not thread-safe: use a Clock on one thread.
+/// Thread safety: not thread-safe; use a Clock on one thread.
 ///
 /// @code
 /// torsion::testing::Clock clock;

@@ -21,6 +21,8 @@
 namespace torsion::testing {
 
 /// How connectProtocols and connectedServerAndClient set up a loopback.
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 struct LoopbackOptions {
   /// The server's end: its transport's getHost, the client transport's getPeer.
   Address serverAddress{Address::Family::ipv4, "10.0.0.1", 12345};
@@ -71,6 +73,8 @@ struct LoopbackOptions {
 /// client->transport().loseConnection();
 /// pump.flush();                        // server, then client: connectionLost
 /// @endcode
+///
+/// Thread safety: use only on the test's thread; it takes no locks.
 class IOPump {
  public:
   /// A pump between two protocols already connected to their transports (see
@@ -142,6 +146,8 @@ IOPump connectProtocols(std::shared_ptr<Protocol> server, std::shared_ptr<Protoc
                         const LoopbackOptions& options = {});
 
 /// Two connected protocols and the pump between them (from connectedServerAndClient).
+///
+/// Thread safety: use only on the test's thread; it takes no locks.
 template <class ServerProtocol, class ClientProtocol>
 struct Loopback {
   std::shared_ptr<ClientProtocol> client;  ///< the connecting side's protocol

@@ -26,6 +26,8 @@ namespace torsion::testing {
 
 /// A protocol built by a MemoryListeningPort for a simulated incoming connection, and
 /// the StringTransport it is connected to.
+///
+/// Thread safety: use only on the test's thread; it takes no locks.
 struct AcceptedConnection {
   std::shared_ptr<Protocol> protocol;          ///< what the factory built
   std::shared_ptr<StringTransport> transport;  ///< its transport, to play the peer
@@ -33,6 +35,8 @@ struct AcceptedConnection {
 
 /// The ListeningPort returned by MemoryReactor::listenTCP and listenUNIX. It listens on
 /// nothing; accept() plays an incoming connection.
+///
+/// Thread safety: use only on the test's thread; it takes no locks.
 class MemoryListeningPort : public ListeningPort {
  public:
   /// A port bound to `host` for `factory`, whose doStart is called now.
@@ -69,6 +73,8 @@ class MemoryListeningPort : public ListeningPort {
 /// decides how each attempt ends with completeConnection(), failConnection() and
 /// dropConnection(), and the factory is told exactly as by a real connector (the factory's
 /// doStart when an attempt starts, doStop once it ends and nothing reconnected).
+///
+/// Thread safety: use only on the test's thread; it takes no locks.
 class MemoryConnector : public Connector {
  public:
   /// A disconnected connector to `destination` for `factory`; MemoryReactor::connectTCP
@@ -147,6 +153,8 @@ class MemoryConnector : public Connector {
 
 /// The DatagramTransport returned by MemoryReactor::listenUDP. It sends nothing: the
 /// datagrams written are recorded in `written`, and receive() plays one arriving.
+///
+/// Thread safety: use only on the test's thread; it takes no locks.
 class MemoryDatagramTransport : public DatagramTransport {
  public:
   /// One datagram written.

@@ -47,6 +47,8 @@ namespace testing {
 /// EXPECT_TRUE(transport->disconnecting());
 /// transport->reportConnectionLost();          // protocol.connectionLost(ConnectionDone)
 /// @endcode
+///
+/// Thread safety: use only on the test's thread; it takes no locks.
 class StringTransport : public Transport, public std::enable_shared_from_this<StringTransport> {
  public:
   /// The transport's state in its role of push producer of the bytes it reads.

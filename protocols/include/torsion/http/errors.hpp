@@ -10,18 +10,24 @@
 namespace torsion::http {
 
 /// Base of every HTTP error torsion throws or reports in a Failure.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class HttpError : public Error {
  public:
   using Error::Error;
 };
 
 /// A URL that Url::parse or Url::resolve refuses; what() quotes the URL and says why.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class InvalidUrlError : public HttpError {
  public:
   using HttpError::HttpError;
 };
 
 /// A URL whose scheme is neither `http` nor `https` (a redirect to `ftp:` is one).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class UnsupportedSchemeError : public InvalidUrlError {
  public:
   using InvalidUrlError::InvalidUrlError;
@@ -29,6 +35,8 @@ class UnsupportedSchemeError : public InvalidUrlError {
 
 /// A header name or value given by the user that cannot be sent: a name that is not an
 /// RFC 9110 token, or a value with CR, LF or NUL (which would let it forge headers).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class InvalidHeaderError : public HttpError {
  public:
   using HttpError::HttpError;
@@ -36,6 +44,8 @@ class InvalidHeaderError : public HttpError {
 
 /// The server's response is malformed: what() says what was wrong and where (the line
 /// or the byte offset into the response).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ResponseParseError : public HttpError {
  public:
   using HttpError::HttpError;
@@ -43,6 +53,8 @@ class ResponseParseError : public HttpError {
 
 /// A response passed one of its caps (ResponseLimits, or the decoder's output cap).
 /// what() names the cap and its size; limit() is that size.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ResponseTooLargeError : public HttpError {
  public:
   /// @param what which part passed its cap ("header block", "body", ...).
@@ -60,6 +72,8 @@ class ResponseTooLargeError : public HttpError {
 
 /// The connection closed before the response's framing said it ended (Twisted's
 /// `ResponseFailed` with `PotentialDataLoss`); what() says how far the response got.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ResponseTruncatedError : public HttpError {
  public:
   using HttpError::HttpError;
@@ -68,6 +82,8 @@ class ResponseTruncatedError : public HttpError {
 /// The connection closed before any byte of the response arrived (Twisted's
 /// `ResponseNeverReceived`): on a kept-alive connection, the server had closed it, and
 /// an idempotent request may be retried on a fresh one.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class ResponseNeverReceivedError : public ResponseTruncatedError {
  public:
   /// @param message details.
@@ -78,6 +94,8 @@ class ResponseNeverReceivedError : public ResponseTruncatedError {
 
 /// A compressed body (Content-Encoding: gzip or deflate) is corrupt or ends before its
 /// compressed stream does.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class DecompressionError : public HttpError {
  public:
   using HttpError::HttpError;

@@ -30,6 +30,8 @@ namespace torsion::http {
 /// decoder.decode(compressedPart);  // as many times as parts arrive
 /// decoder.finish();                // throws if the stream was cut short
 /// @endcode
+///
+/// Thread safety: not synchronised: use each decoder from one thread at a time; separate decoders are independent.
 class GzipDecoder {
  public:
   /// The compressed format.

@@ -11,8 +11,10 @@
 
 namespace torsion::http {
 
-/// Throws InvalidHeaderError unless `name` is an RFC 9110 token (one or more of the
-/// letters, digits and ``!#$%&'*+-.^_`|~``).
+/// Throws InvalidHeaderError unless `name` is an RFC 9110 token: one or more letters,
+/// digits or the other characters RFC 9110 calls `tchar` (the punctuation marks
+/// exclamation, hash, dollar, percent, ampersand, apostrophe, asterisk, plus, minus, dot,
+/// caret, underscore, backtick, vertical bar and tilde).
 /// @param name the field name to check.
 void validateHeaderName(std::string_view name);
 
@@ -27,6 +29,8 @@ void validateHeaderValue(std::string_view value);
 bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept;
 
 /// One header field: a name as it was given (its case kept) and its value.
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 struct HeaderField {
   std::string name;   ///< the field name, case as given
   std::string value;  ///< the field value, without surrounding whitespace
@@ -46,6 +50,8 @@ struct HeaderField {
 /// headers.get("accept");     // "text/html"
 /// headers.getAll("ACCEPT");  // {"text/html", "*/*"}
 /// @endcode
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 class Headers {
  public:
   /// Iterator over the fields, in order.

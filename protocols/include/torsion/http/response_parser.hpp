@@ -16,6 +16,8 @@
 namespace torsion::http {
 
 /// The status line and header fields of a response.
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 struct ResponseHead {
   int code = 0;          ///< the status code, 100..599
   std::string phrase;    ///< the reason phrase (may be empty)
@@ -27,6 +29,8 @@ struct ResponseHead {
 /// Where a ResponseParser delivers a response; the HTTP client protocol implements it.
 /// The parser calls headReceived once, then bodyReceived any number of times, then
 /// responseComplete once. A sink must not call the parser that is calling it.
+///
+/// Thread safety: called on the thread that feeds the parser.
 class ResponseSink {
  public:
   virtual ~ResponseSink() = default;
@@ -42,6 +46,8 @@ class ResponseSink {
 };
 
 /// The caps a ResponseParser enforces; passing one throws ResponseTooLargeError.
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 struct ResponseLimits {
   /// The status line and header fields together (every 1xx head and the final head
   /// counted on their own), line endings included; the trailers have a cap of the same
@@ -95,6 +101,8 @@ struct ResponseLimits {
 ///   // bytes.substr(used) belong to the next response: startResponse, then feed them.
 /// }
 /// @endcode
+///
+/// Thread safety: not synchronised: use each parser from one thread at a time; separate parsers are independent.
 class ResponseParser {
  public:
   /// Where the parser is in a response.

@@ -35,6 +35,8 @@ namespace torsion::http {
 /// url.requestTarget();  // "/a%20b?x=1"
 /// url.resolve("../c").toString();  // "http://[::1]:8080/c"
 /// @endcode
+///
+/// Thread safety: a value type: safe to copy between threads; not to share mutably.
 class Url {
  public:
   /// Parses an absolute http or https URL.

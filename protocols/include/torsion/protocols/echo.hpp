@@ -10,6 +10,8 @@ namespace torsion::protocols {
 /// @code
 /// reactor.listenTCP(7, torsion::Factory::forProtocol<torsion::protocols::Echo>());
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class Echo : public Protocol {
  public:
   /// Writes `data` straight back to the peer.

@@ -24,6 +24,8 @@ namespace torsion::protocols {
 /// sender_->beginFileTransfer(file, transport())
 ///     .addCallback(whileConnected([this](std::uint64_t) { transport().loseConnection(); }));
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class FileSender : public IPullProducer, public std::enable_shared_from_this<FileSender> {
  public:
   /// Bytes read and written per step.

@@ -13,6 +13,8 @@ namespace torsion::protocols {
 
 /// sendString was given a message longer than the length prefix can express (Twisted's
 /// `StringTooLongError`). Nothing was sent.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class StringTooLongError : public Error {
  public:
   using Error::Error;
@@ -48,6 +50,8 @@ enum class ByteOrder {
 ///   void stringReceived(torsion::Bytes message) override { sendString(message); }
 /// };
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class IntNStringReceiver : public PausableReceiver {
  public:
   /// A receiver whose prefixes are `prefixLength` bytes in `byteOrder`.

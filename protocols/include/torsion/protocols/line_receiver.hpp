@@ -35,6 +35,8 @@ namespace torsion::protocols {
 ///   }
 /// };
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class LineReceiver : public PausableReceiver {
  public:
   /// The bytes that end a line; "\r\n" by default. Set it before data arrives (in the
@@ -103,6 +105,8 @@ class LineReceiver : public PausableReceiver {
 ///   void lineReceived(torsion::Bytes line) override { sendLine(toUpper(line)); }
 /// };
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class LineOnlyReceiver : public Protocol {
  public:
   /// The bytes that end a line; "\r\n" by default; must not be empty.

@@ -13,6 +13,8 @@ namespace torsion::protocols {
 
 /// The peer sent something that is not a valid netstring (Twisted's
 /// `NetstringParseError`); what() says what was wrong.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class NetstringParseError : public Error {
  public:
   /// What was wrong with the input.
@@ -53,6 +55,8 @@ class NetstringParseError : public Error {
 ///   void stringReceived(torsion::Bytes message) override { sendString(message); }
 /// };
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class NetstringReceiver : public PausableReceiver {
  public:
   /// The longest payload accepted, in bytes; 99999 by default (as in Twisted).

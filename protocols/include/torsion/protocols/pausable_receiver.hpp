@@ -20,6 +20,8 @@ namespace torsion::protocols {
 ///   startSlowJob(line, [this] { resumeProducing(); });  // buffered lines follow then
 /// }
 /// @endcode
+///
+/// Thread safety: use only on the thread that runs its reactor.
 class PausableReceiver : public Protocol, public IPushProducer {
  public:
   /// Stops delivering messages and pauses the transport's reading (if connected).
