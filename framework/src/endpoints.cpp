@@ -46,14 +46,8 @@ class WrappingProtocol : public Base {
   }
   void dataReceived(Bytes data) override { wrapped_->dataReceived(data); }
   void connectionLost(const Failure& reason) override {
-    detail::ProtocolAccess::markDisconnected(*wrapped_);
-    // The transport ends the wrapper's lifetime; the user's protocol needs the same, even
-    // when its connectionLost throws (the exception goes on to the transport's handler).
-    struct EndLifetime {
-      Protocol& protocol;
-      ~EndLifetime() { detail::ProtocolAccess::connectionEnded(protocol); }
-    } endLifetime{*wrapped_};
-    wrapped_->connectionLost(reason);
+    // The transport ends the wrapper's lifetime; the user's protocol needs the same.
+    detail::ProtocolAccess::deliverConnectionLost(*wrapped_, reason);
   }
 
  protected:

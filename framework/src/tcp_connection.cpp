@@ -343,9 +343,7 @@ void TcpConnection::connectionLostNow(const Failure& reason) {
     guarded("stopProducing", [&] { producer->stopProducing(); });
   }
   if (protocol_) {
-    ProtocolAccess::markDisconnected(*protocol_);
-    guarded("connectionLost", [&] { protocol_->connectionLost(reason); });
-    ProtocolAccess::connectionEnded(*protocol_);
+    guarded("connectionLost", [&] { ProtocolAccess::deliverConnectionLost(*protocol_, reason); });
   }
   if (observer) observer->connectionEnded(reason);
   // Break the transport <-> protocol cycle. We may be inside doRead or doWrite (or a

@@ -57,13 +57,7 @@ void StringTransport::reportConnectionLost(const Failure& reason) {
     producer->stopProducing();
   }
   if (protocol_ != nullptr) {
-    detail::ProtocolAccess::markDisconnected(*protocol_);
-    // connectionEnded runs even if connectionLost throws, as on a real transport.
-    struct EndAfter {
-      Protocol& protocol;
-      ~EndAfter() { detail::ProtocolAccess::connectionEnded(protocol); }
-    } endAfter{*protocol_};
-    protocol_->connectionLost(reason);
+    detail::ProtocolAccess::deliverConnectionLost(*protocol_, reason);
   }
 }
 
