@@ -133,6 +133,20 @@ int acceptSocket(int listening, SocketAddress& peer) {
 #endif
 }
 
+SocketAddress preferredAddress(const addrinfo* found) {
+  const addrinfo* chosen = found;
+  for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
+    if (entry->ai_family == AF_INET) {
+      chosen = entry;
+      break;
+    }
+  }
+  SocketAddress result;
+  std::memcpy(&result.storage, chosen->ai_addr, chosen->ai_addrlen);
+  result.length = chosen->ai_addrlen;
+  return result;
+}
+
 SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, int type) {
   if (auto numeric = numericAddress(interface, port)) return *numeric;
   addrinfo hints{};
@@ -146,18 +160,7 @@ SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, 
     const std::string reason = status == EAI_SYSTEM ? errorText(errno) : ::gai_strerror(status);
     throw CannotListenError(interface, port, "the host name '" + interface + "' does not resolve: " + reason);
   }
-  // The first IPv4 address if there is one (as connectTCP picks): "localhost" often lists
-  // ::1 first, while clients commonly connect to 127.0.0.1.
-  const addrinfo* chosen = found;
-  for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
-    if (entry->ai_family == AF_INET) {
-      chosen = entry;
-      break;
-    }
-  }
-  SocketAddress result;
-  std::memcpy(&result.storage, chosen->ai_addr, chosen->ai_addrlen);
-  result.length = chosen->ai_addrlen;
+  const SocketAddress result = preferredAddress(found);
   ::freeaddrinfo(found);
   return result;
 }

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+struct addrinfo;
+
 namespace torsion::detail {
 
 /// A socket address big enough for IPv4, IPv6 and Unix paths, with its length.
@@ -46,6 +48,10 @@ int openSocket(int family, int type);
 /// accept() on `listening`, the new socket set up as openSocket's; -1 with errno set.
 /// `peer` receives the peer's address.
 int acceptSocket(int listening, SocketAddress& peer);
+/// The entry of a getaddrinfo result that torsion uses: the first IPv4 one if there is
+/// any (as Twisted resolves names to IPv4; "localhost" often lists ::1 first, while peers
+/// commonly use 127.0.0.1), else the first. `found` must not be empty.
+SocketAddress preferredAddress(const addrinfo* found);
 /// The address to bind for `interface` (numeric, a host name resolved with AI_PASSIVE,
 /// or "" for all IPv4 addresses) and `port`; CannotListenError naming it if none.
 SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, int type);

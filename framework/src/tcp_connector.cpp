@@ -9,7 +9,6 @@
 #include <torsion/log.hpp>
 
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
 
 namespace torsion::detail {
@@ -98,19 +97,8 @@ void TcpConnector::resolve() {
     std::optional<SocketAddress> address;
     std::string error;
     if (status == 0 && found != nullptr) {
-      // One address is tried: the first IPv4 one if there is any, as Twisted's connectTCP
-      // resolves names to IPv4. "localhost" often lists ::1 first, while servers commonly
-      // listen on 127.0.0.1 only.
-      const addrinfo* chosen = found;
-      for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
-        if (entry->ai_family == AF_INET) {
-          chosen = entry;
-          break;
-        }
-      }
-      SocketAddress first;
-      std::memcpy(&first.storage, chosen->ai_addr, chosen->ai_addrlen);
-      first.length = chosen->ai_addrlen;
+      // One address is tried, as Twisted's connectTCP does.
+      SocketAddress first = preferredAddress(found);
       if (first.family() == AF_INET) reinterpret_cast<sockaddr_in*>(&first.storage)->sin_port = htons(port);
       if (first.family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&first.storage)->sin6_port = htons(port);
       address = first;
