@@ -133,9 +133,9 @@ int acceptSocket(int listening, SocketAddress& peer) {
 #endif
 }
 
-SocketAddress preferredAddress(const addrinfo* found) {
-  const addrinfo* chosen = found;
-  for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
+SocketAddress preferredAddress(const addrinfo& found) {
+  const addrinfo* chosen = &found;
+  for (const addrinfo* entry = &found; entry != nullptr; entry = entry->ai_next) {
     if (entry->ai_family == AF_INET) {
       chosen = entry;
       break;
@@ -160,7 +160,7 @@ SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, 
     const std::string reason = status == EAI_SYSTEM ? errorText(errno) : ::gai_strerror(status);
     throw CannotListenError(interface, port, "the host name '" + interface + "' does not resolve: " + reason);
   }
-  const SocketAddress result = preferredAddress(found);
+  const SocketAddress result = preferredAddress(*found);
   ::freeaddrinfo(found);
   return result;
 }

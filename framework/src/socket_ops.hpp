@@ -50,8 +50,8 @@ int openSocket(int family, int type);
 int acceptSocket(int listening, SocketAddress& peer);
 /// The entry of a getaddrinfo result that torsion uses: the first IPv4 one if there is
 /// any (as Twisted resolves names to IPv4; "localhost" often lists ::1 first, while peers
-/// commonly use 127.0.0.1), else the first. `found` must not be empty.
-SocketAddress preferredAddress(const addrinfo* found);
+/// commonly use 127.0.0.1), else the first.
+SocketAddress preferredAddress(const addrinfo& found);
 /// The address to bind for `interface` (numeric, a host name resolved with AI_PASSIVE,
 /// or "" for all IPv4 addresses) and `port`; CannotListenError naming it if none.
 SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, int type);

@@ -98,7 +98,7 @@ void TcpConnector::resolve() {
     std::string error;
     if (status == 0 && found != nullptr) {
       // One address is tried, as Twisted's connectTCP does.
-      SocketAddress first = preferredAddress(found);
+      SocketAddress first = preferredAddress(*found);
       if (first.family() == AF_INET) reinterpret_cast<sockaddr_in*>(&first.storage)->sin_port = htons(port);
       if (first.family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&first.storage)->sin6_port = htons(port);
       address = first;
