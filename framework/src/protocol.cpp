@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "protocol_access.hpp"
+
 namespace torsion {
 
 void Protocol::makeConnection(std::shared_ptr<Transport> transport) {
@@ -42,12 +44,22 @@ DelayedCall Protocol::callLater(double delaySeconds, std::function<void()> fn) {
   return lifetime_.callLater(clock(), delaySeconds, std::move(fn));
 }
 
+void deliverConnectionLost(Protocol& protocol, const Failure& reason) {
+  detail::ProtocolAccess::deliverConnectionLost(protocol, reason);
+}
+
 IReactorTime* Transport::clock() const noexcept { return reactor(); }
 
 void Transport::setTcpNoDelay(bool) { throw std::logic_error("setTcpNoDelay: not a TCP transport"); }
 bool Transport::getTcpNoDelay() const { throw std::logic_error("getTcpNoDelay: not a TCP transport"); }
 void Transport::setTcpKeepAlive(bool) { throw std::logic_error("setTcpKeepAlive: not a TCP transport"); }
 bool Transport::getTcpKeepAlive() const { throw std::logic_error("getTcpKeepAlive: not a TCP transport"); }
+void Transport::setMaxQueuedOutput(std::size_t) {
+  throw std::logic_error("setMaxQueuedOutput: this transport has no write queue of its own");
+}
+std::size_t Transport::maxQueuedOutput() const {
+  throw std::logic_error("maxQueuedOutput: this transport has no write queue of its own");
+}
 
 std::shared_ptr<Protocol> Factory::buildProtocol(const Address&) {
   if (!protocol) {

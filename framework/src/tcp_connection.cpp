@@ -7,6 +7,8 @@
 #include <torsion/errors.hpp>
 #include <torsion/log.hpp>
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cerrno>
 #include <stdexcept>
@@ -182,8 +184,20 @@ void TcpConnection::afterWrite() {
     schedulePull();
     return;
   }
+  if (overQueueCap()) return;
   updateInterest();
   checkHighWater();
+}
+
+bool TcpConnection::overQueueCap() {
+  const std::size_t cap = extras_->maxQueued;
+  const std::size_t queued = extras_->queue.size();
+  if (cap == 0 || queued <= cap) return false;
+  std::string why = fmt::format(
+      "{} bytes of output queued, above the cap of {} (setMaxQueuedOutput): the peer does not read", queued, cap);
+  log::warn("dropping connection to {}: {}", getPeer().toString(), why);
+  connectionLostSoon(Failure(ConnectionLost(why)));
+  return true;
 }
 
 void TcpConnection::doWrite() {

@@ -86,6 +86,8 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   }
   std::size_t writeBufferSize() const override { return extras_ ? extras_->queue.size() : 0; }
   void setWriteWatermarks(std::size_t high, std::size_t low) override;
+  void setMaxQueuedOutput(std::size_t bytes) override { extras().maxQueued = bytes; }
+  std::size_t maxQueuedOutput() const override { return extras_ ? extras_->maxQueued : kDefaultMaxQueuedOutput; }
   void registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) override;
   void unregisterProducer() override;
   void setTcpNoDelay(bool enabled) override;
@@ -118,6 +120,7 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
     std::shared_ptr<ConnectionObserver> observer;
     std::size_t highWater = 64 * 1024;
     std::size_t lowWater = 16 * 1024;
+    std::size_t maxQueued = kDefaultMaxQueuedOutput;  // 0: no cap
     Address unixPeer;
   };
 
@@ -153,6 +156,9 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   /// the socket is watched for room and a push producer paused above the high water mark.
   void afterWrite();
   void afterDrain();
+  /// Drops the connection if the queue has grown past maxQueuedOutput (a peer that does
+  /// not read); returns true if it did.
+  bool overQueueCap();
   void checkHighWater();
   /// Asks a pull producer for its next chunk later in this pass (never from inside write).
   void schedulePull();

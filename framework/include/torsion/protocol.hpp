@@ -124,6 +124,14 @@ class Protocol {
   Lifetime lifetime_;  // ended by the transport once connectionLost has returned
 };
 
+/// Tells `protocol` its connection is gone, in the order every transport uses:
+/// connected() becomes false, connectionLost(reason) runs, then the protocol's lifetime
+/// ends (its callLater timers are cancelled and its whileConnected callbacks disarmed),
+/// even when connectionLost throws; the exception then goes on to the caller. For
+/// transports written outside the framework, such as protocols::ProtocolWrapper; call it
+/// once per connection.
+void deliverConnectionLost(Protocol& protocol, const Failure& reason);
+
 /// A protocol that can live with one direction of the connection closed (Twisted's
 /// IHalfCloseableProtocol). Without it, the peer's FIN closes the whole connection;
 /// with it, readConnectionLost is called and writing may go on until loseConnection.

@@ -70,6 +70,28 @@ class Transport : public IPushProducer {
   /// @throws std::invalid_argument if low > high.
   virtual void setWriteWatermarks(std::size_t high, std::size_t low) = 0;
 
+  /// The cap on queued output a transport starts with: 64 MiB (see setMaxQueuedOutput).
+  static constexpr std::size_t kDefaultMaxQueuedOutput = std::size_t{64} << 20;
+
+  /// Caps the bytes that may wait in the write queue (writeBufferSize()). A write that
+  /// would leave more queued drops the connection: the queue is discarded and the
+  /// protocol's connectionLost receives ConnectionLost, later in the same pass, and a
+  /// warning is logged. This bounds the memory a peer that never reads can make a
+  /// writer without a producer hold. Twisted has no such cap; libhv closes at 16 MiB.
+  /// The default (kDefaultMaxQueuedOutput, 64 MiB) leaves room for the large single
+  /// writes Twisted-style code makes; 0 turns the cap off (Twisted's behaviour). A
+  /// producer that honours the water marks never comes near it.
+  /// @code
+  /// void connectionMade() override { transport().setMaxQueuedOutput(1 << 20); }  // 1 MiB
+  /// @endcode
+  /// @throws std::logic_error on a transport that has no write queue of its own (the
+  /// base class's implementation).
+  virtual void setMaxQueuedOutput(std::size_t bytes);
+
+  /// The cap set by setMaxQueuedOutput (0: none).
+  /// @throws std::logic_error as setMaxQueuedOutput.
+  virtual std::size_t maxQueuedOutput() const;
+
   /// Registers a producer that writes into this transport, for back-pressure (Twisted's
   /// IConsumer.registerProducer). With `streaming` true the producer must be an
   /// IPushProducer and is paused and resumed by the water marks; with false it is a
