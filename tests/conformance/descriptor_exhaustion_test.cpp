@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <torsion/errors.hpp>
 #include <torsion/reactor.hpp>
 
 #include <string>
@@ -81,6 +82,42 @@ TEST_P(DescriptorExhaustion, AcceptingWithoutDescriptorsNeitherSpinsNorStopsTheS
   ASSERT_TRUE(runUntil(
       reactor, [&] { return torsion_test::drain(later.get(), echoed) && echoed == "accepting again?"; }, 5,
       "service after descriptors were freed"));
+}
+
+TEST_P(DescriptorExhaustion, ConnectingWithoutADescriptorFailsClearlyAndWorksOnceOneIsFree) {
+#if defined(TORSION_TEST_UNDER_UBSAN)
+  GTEST_SKIP() << "needs free descriptors under UBSan; runs in the normal build";
+#endif
+  Built<ScriptedProtocol> servers;
+  Built<ScriptedProtocol> clients;
+  torsion::Reactor reactor(backend());
+  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 64, "127.0.0.1");
+  const auto number = port->getHost().port;
+  auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
+
+  torsion_test::SoftDescriptorLimit limit(256);
+  torsion_test::TableFiller filler;
+  ASSERT_GT(filler.fillToTheLimit(), 0u);
+  const double cpuStart = processCpuSeconds();
+  const double wallStart = torsion_test::now();
+  reactor.connectTCP("127.0.0.1", number, factory);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return factory->finished(); }, 5, "the failed connect"));
+  torsion_test::runFor(reactor, 0.2);  // nothing retries or spins afterwards
+  const double wall = torsion_test::now() - wallStart;
+  const double cpu = processCpuSeconds() - cpuStart;
+  EXPECT_LT(cpu, 0.5 * wall) << "the loop spun: " << cpu << " s of CPU in " << wall << " s";
+  EXPECT_EQ(factory->failedCount, 1);
+  ASSERT_TRUE(factory->failReason);
+  EXPECT_TRUE(factory->failReason->check<torsion::ConnectError>()) << factory->failReason->toString();
+  EXPECT_NE(factory->failReason->toString().find("Too many open files"), std::string::npos)
+      << factory->failReason->toString();
+  EXPECT_EQ(clients.size(), 0u);
+
+  filler.free();
+  reactor.connectTCP("127.0.0.1", number, factory);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return clients.size() == 1 && clients[0].made(); }, 5, "a connect once descriptors are free"));
 }
 
 }  // namespace
