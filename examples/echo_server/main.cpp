@@ -1,6 +1,7 @@
 // echo_server: the flagship demo. Echoes every byte back on one event loop, with the
 // backend chosen on the command line.
 #include <torsion/protocols/echo.hpp>
+#include <torsion/protocols/protocol_wrapper.hpp>
 #include <torsion/torsion.hpp>
 
 #include <cstdio>
@@ -42,18 +43,28 @@ int main(int argc, char** argv) {
   cli.parse(argc, argv);
 
   try {
-    torsion::Reactor reactor(backend);
-    auto factory = noDelay ? torsion::Factory::forProtocol<NoDelayEcho>()
-                           : torsion::Factory::forProtocol<torsion::protocols::Echo>();
-    auto listening = reactor.listenTCP(port, factory, 1024, interface);
-    // Announce from inside run(), once SIGINT/SIGTERM handlers are in place, so a script
-    // that stops the server right after reading this line gets a clean shutdown.
-    reactor.callWhenRunning([&] {
-      std::printf("listening on %s (%s backend)\n", listening->getHost().toString().c_str(),
-                  reactor.backendName().c_str());
-      std::fflush(stdout);
-    });
-    reactor.run();
+    // The wrapper keeps the set of live connections, for the shutdown report below.
+    std::shared_ptr<torsion::protocols::WrappingFactory> factory;
+    {
+      torsion::Reactor reactor(backend);
+      factory = std::make_shared<torsion::protocols::WrappingFactory>(
+          noDelay ? torsion::Factory::forProtocol<NoDelayEcho>()
+                  : torsion::Factory::forProtocol<torsion::protocols::Echo>());
+      auto listening = reactor.listenTCP(port, factory, 1024, interface);
+      // Announce from inside run(), once SIGINT/SIGTERM handlers are in place, so a script
+      // that stops the server right after reading this line gets a clean shutdown.
+      reactor.callWhenRunning([&] {
+        std::printf("listening on %s (%s backend)\n", listening->getHost().toString().c_str(),
+                    reactor.backendName().c_str());
+        std::fflush(stdout);
+      });
+      reactor.addSystemEventTrigger(torsion::EventPhase::before, "shutdown", [&] {
+        std::printf("shutting down with %zu connections open\n", factory->connectionCount());
+        std::fflush(stdout);
+      });
+      reactor.run();
+    }  // the reactor's destructor closes the connections still open
+    std::printf("stopped: %zu connections open\n", factory->connectionCount());
   } catch (const std::exception& error) {
     std::cerr << "echo_server: " << error.what() << "\n";
     return 1;
