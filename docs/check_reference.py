@@ -25,7 +25,7 @@ NAMESPACES = ["torsion", "torsion::log", "torsion::protocols", "torsion::testing
 FUNCTIONS = {
     "torsion": ["serverFromString", "clientFromString", "connectProtocol", "succeed", "fail",
                 "maybeDeferred", "gatherResults", "race", "deferLater", "deferToThread",
-                "attachToIoContext"],
+                "attachToIoContext", "deliverConnectionLost"],
     "torsion::log": ["setSink"],
 }
 
