@@ -72,6 +72,16 @@ PeerAddress PeerAddress::from(const Address& address) {
   return result;
 }
 
+PeerAddress PeerAddress::from(const sockaddr* address, socklen_t length) {
+  PeerAddress result;
+  if (address == nullptr) return result;
+  if ((address->sa_family == AF_INET && length >= sizeof(sockaddr_in)) ||
+      (address->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6))) {
+    std::memcpy(&result.storage, address, std::min<std::size_t>(length, sizeof result.storage));
+  }
+  return result;
+}
+
 Address PeerAddress::toAddress() const {
   socklen_t length = storage.generic.sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   if (storage.generic.sa_family != AF_INET && storage.generic.sa_family != AF_INET6) return {};

@@ -32,6 +32,9 @@ struct PeerAddress {
   } storage{};
   /// From a public Address (numeric host); an empty PeerAddress for anything else.
   static PeerAddress from(const Address& address);
+  /// Straight from what accept() filled in: no text on the way (AF_INET and AF_INET6;
+  /// an empty PeerAddress for anything else).
+  static PeerAddress from(const sockaddr* address, socklen_t length);
   /// Back to a public Address (family none if empty).
   Address toAddress() const;
 };

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "connection_failures.hpp"
 #include "protocol_access.hpp"
 
 namespace torsion::detail {
@@ -28,6 +29,9 @@ TcpConnection::TcpConnection(ReactorCore& core, int fd, const Address& peer, boo
     : core_(core), fd_(fd), isTcp_(isTcp), peer_(PeerAddress::from(peer)) {
   if (peer.family == Address::Family::unixSocket) extras().unixPeer = peer;
 }
+
+TcpConnection::TcpConnection(ReactorCore& core, int fd, const PeerAddress& peer)
+    : core_(core), fd_(fd), isTcp_(true), peer_(peer) {}
 
 TcpConnection::Extras& TcpConnection::extras() {
   if (!extras_) extras_ = std::make_unique<Extras>(core_.chunkPool());
@@ -100,20 +104,20 @@ void TcpConnection::doRead() {
   if (received == 0) {
     // A reset whose error the backend's wait consumed (libkqueue) reads as a clean end.
     if (int error = core_.takeCarriedError(fd_); error != 0) {
-      connectionLostNow(Failure(ConnectionLost(errorText(error))));
+      connectionLostNow(connectionLostFailure(error));
       return;
     }
     handleEndOfInput();
     return;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-  connectionLostNow(Failure(ConnectionLost(errorText(errno))));
+  connectionLostNow(connectionLostFailure(errno));
 }
 
 void TcpConnection::handleEndOfInput() {
   HalfCloseableProtocol* half = halfCloseable();
   if (half == nullptr) {
-    connectionLostNow(Failure(ConnectionDone()));
+    connectionLostNow(connectionDoneFailure());
     return;
   }
   read_ = ReadState::closed;
@@ -122,7 +126,7 @@ void TcpConnection::handleEndOfInput() {
   guarded("readConnectionLost", [&] { half->readConnectionLost(); });
   // A half-closeable protocol hears of each direction closing, as in Twisted; once both
   // are closed the connection is done.
-  if (write_ == WriteState::shutDown && !closingOrClosed()) connectionLostNow(Failure(ConnectionDone()));
+  if (write_ == WriteState::shutDown && !closingOrClosed()) connectionLostNow(connectionDoneFailure());
 }
 
 void TcpConnection::pauseProducing() {
@@ -147,7 +151,7 @@ void TcpConnection::write(Bytes data) {
     long sent = sendNoSignal(fd_, data.data(), data.size());
     if (sent < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        connectionLostSoon(Failure(ConnectionLost(errorText(errno))));
+        connectionLostSoon(connectionLostFailure(errno));
         return;
       }
       sent = 0;
@@ -168,7 +172,7 @@ void TcpConnection::writeSequence(std::span<const Bytes> data) {
   if (wasEmpty && !queue.empty()) {
     int error = 0;
     if (!queue.flush(fd_, error)) {
-      connectionLostSoon(Failure(ConnectionLost(errorText(error))));
+      connectionLostSoon(connectionLostFailure(error));
       return;
     }
   }
@@ -192,7 +196,7 @@ void TcpConnection::doWrite() {
   if (extras_ && !extras_->queue.flush(fd_, error)) {
     // The socket's own error (a reset) over what send made of it afterwards (EPIPE).
     if (int carried = core_.takeCarriedError(fd_); carried != 0) error = carried;
-    connectionLostNow(Failure(ConnectionLost(errorText(error))));
+    connectionLostNow(connectionLostFailure(error));
     return;
   }
   if (producer_ == ProducerState::streamingPaused && extras_->queue.size() <= extras_->lowWater) {
@@ -214,7 +218,7 @@ void TcpConnection::afterDrain() {
     if (closingOrClosed() || !queueEmpty()) return;
   }
   if (state_ == ConnectionState::disconnecting) {
-    connectionLostNow(Failure(ConnectionDone()));
+    connectionLostNow(connectionDoneFailure());
     return;
   }
   if (write_ == WriteState::shutdownRequested) {
@@ -226,7 +230,7 @@ void TcpConnection::afterDrain() {
       if (closingOrClosed()) return;
     }
     if (read_ == ReadState::closed) {
-      connectionLostNow(Failure(ConnectionDone()));
+      connectionLostNow(connectionDoneFailure());
       return;
     }
   }
@@ -293,7 +297,7 @@ void TcpConnection::loseConnection() {
   moveTo(ConnectionState::disconnecting);  // stops reading (updateInterest)
   if (queueEmpty()) {
     core_.callSoon([keep = self()] {
-      if (!keep->closingOrClosed()) keep->connectionLostNow(Failure(ConnectionDone()));
+      if (!keep->closingOrClosed()) keep->connectionLostNow(connectionDoneFailure());
     });
   }
   updateInterest();

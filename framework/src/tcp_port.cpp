@@ -111,7 +111,8 @@ void StreamPort::acceptOne(int fd, const sockaddr* address, socklen_t length) {
     ::close(fd);  // refused by the factory
     return;
   }
-  auto connection = std::make_shared<TcpConnection>(core_, fd, peer, isTcp_);
+  auto connection = isTcp_ ? std::make_shared<TcpConnection>(core_, fd, PeerAddress::from(address, length))
+                           : std::make_shared<TcpConnection>(core_, fd, peer, false);
   TcpConnection::start(connection, std::move(protocol), nullptr);
 }
 
