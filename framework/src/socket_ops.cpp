@@ -175,13 +175,26 @@ SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, 
   return result;
 }
 
-int openBoundSocket(const std::string& interface, std::uint16_t port, int type) {
+int openBoundSocket(const std::string& interface, std::uint16_t port, int type, PortSharing sharing) {
   const SocketAddress address = bindableAddress(interface, port, type);
   int fd = openSocket(address.family(), type);
   if (fd < 0) throw CannotListenError(interface, port, errorText(errno));
   if (type == SOCK_STREAM) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
+  if (sharing == PortSharing::reusePort) {
+#if defined(SO_REUSEPORT)
+    int one = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+      const int error = errno;
+      ::close(fd);
+      throw CannotListenError(interface, port, "SO_REUSEPORT: " + errorText(error));
+    }
+#else
+    ::close(fd);
+    throw CannotListenError(interface, port, "SO_REUSEPORT is not available on this system");
+#endif
   }
   if (address.family() == AF_INET6) {
     int zero = 0;  // "::" takes IPv4 too, where the system allows dual-stack sockets

@@ -33,8 +33,8 @@ void openReserve() {
 
 }  // namespace
 
-int listenStreamSocket(const std::string& interface, std::uint16_t port, int backlog) {
-  int fd = openBoundSocket(interface, port, SOCK_STREAM);
+int listenStreamSocket(const std::string& interface, std::uint16_t port, int backlog, PortSharing sharing) {
+  int fd = openBoundSocket(interface, port, SOCK_STREAM, sharing);
   if (::listen(fd, backlog) < 0) {
     int error = errno;
     ::close(fd);
