@@ -1,5 +1,5 @@
-// echo_server: the flagship demo. Echoes every byte back on one event loop, with the
-// backend chosen on the command line.
+// echo_server: the flagship demo. Echoes every byte back on one event loop (or one per
+// core with --reactors), with the backend chosen on the command line.
 #include <torsion/protocols/echo.hpp>
 #include <torsion/torsion.hpp>
 
@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   std::string interface = "127.0.0.1";
   std::string backend;
   bool noDelay = true;
+  unsigned reactors = 1;
 
   torsion_examples::CommandLine cli("echo_server", "Echoes every byte it receives (RFC 862) until SIGINT or SIGTERM.");
   cli.option("--port", "PORT", "port to listen on; 0 lets the system pick (default 8000)",
@@ -38,13 +39,31 @@ int main(int argc, char** argv) {
           }() +
           " (default " + torsion::Reactor::defaultBackend() + ")",
       [&](std::string_view v) { backend = std::string(v); });
+  cli.option("--reactors", "N",
+             "reactors on threads of their own sharing the port with SO_REUSEPORT; 0 = one per core (default 1)",
+             [&](std::string_view v) { reactors = torsion_examples::parseNumber<unsigned>(v, 0, 1024); });
   cli.flag("--nagle", "leave Nagle's algorithm on (TCP_NODELAY off)", [&] { noDelay = false; });
   cli.parse(argc, argv);
 
+  auto makeFactory = [noDelay] {
+    return noDelay ? torsion::Factory::forProtocol<NoDelayEcho>()
+                   : torsion::Factory::forProtocol<torsion::protocols::Echo>();
+  };
   try {
+    if (reactors != 1) {
+      torsion::ReactorPool pool(reactors, backend);
+      auto ports = pool.listenTCP(
+          port, [&](std::size_t, torsion::Reactor&) { return makeFactory(); }, 1024, interface);
+      pool.reactor(0).callWhenRunning([&] {
+        std::printf("listening on %s (%s backend, %zu reactors)\n", ports.front()->getHost().toString().c_str(),
+                    pool.reactor(0).backendName().c_str(), pool.size());
+        std::fflush(stdout);
+      });
+      pool.run();
+      return 0;
+    }
     torsion::Reactor reactor(backend);
-    auto factory = noDelay ? torsion::Factory::forProtocol<NoDelayEcho>()
-                           : torsion::Factory::forProtocol<torsion::protocols::Echo>();
+    auto factory = makeFactory();
     auto listening = reactor.listenTCP(port, factory, 1024, interface);
     // Announce from inside run(), once SIGINT/SIGTERM handlers are in place, so a script
     // that stops the server right after reading this line gets a clean shutdown.
