@@ -43,6 +43,7 @@ class ReactorPool {
 
   /// Makes `size` reactors on `backend` (empty: as Reactor's constructor chooses).
   /// @param size how many reactors; 0 means one per hardware thread
+  /// @param backend the backend of every reactor, as for Reactor's constructor
   /// @throws UnsupportedBackendError as Reactor's constructor does
   explicit ReactorPool(std::size_t size = 0, std::string_view backend = {});
   /// Stops the reactors if they still run and waits for their threads.
@@ -59,6 +60,10 @@ class ReactorPool {
   /// Listens on `port` in every reactor, each socket with SO_REUSEPORT so that the
   /// kernel shares the connections among them. Port 0 picks one free port for all. Call
   /// before run().
+  /// @param port the port to share; 0 lets the system pick one for all the reactors
+  /// @param makeFactory called once per reactor for that reactor's factory (not null)
+  /// @param backlog the listen backlog of each socket
+  /// @param interface the numeric address to bind; empty means all IPv4 interfaces
   /// @return the listening port of each reactor, in reactor order
   /// @throws CannotListenError if a socket cannot be bound (e.g. the port is taken by a
   ///         socket without SO_REUSEPORT); the ports already opened are closed again
@@ -68,6 +73,8 @@ class ReactorPool {
   /// Runs every reactor until stop() or, with `installSignalHandlers`, SIGINT or
   /// SIGTERM: reactors 1..N-1 on threads of their own, reactor 0 on the calling thread.
   /// When any reactor stops, all do; run returns once every thread has finished.
+  /// @param installSignalHandlers whether reactor 0 catches SIGINT and SIGTERM
+  /// @throws std::logic_error if the pool is already running
   void run(bool installSignalHandlers = true);
 
   /// Asks every reactor to stop; returns at once (run() returns when they have). Safe
