@@ -11,7 +11,9 @@
  *          so the server has accepted it), prints "idle_ready=N", then measures like
  *          echo with the active connections while the idle ones stay open.
  *   churn  C workers, each repeating: connect, echo S bytes, close. Cycles/s and the
- *          cycle-time percentiles.
+ *          cycle-time percentiles. With --resets every second cycle ends with a reset
+ *          (SO_LINGER 0) instead of a FIN; with --cycles the run ends after that many
+ *          measured cycles (a fixed amount of work, for instruction counts).
  *
  * Output: one machine-readable line of key=value pairs on stdout, and one human line
  * starting with '#'. Exit status 0 on success, 1 when nothing could be measured or a
@@ -59,7 +61,9 @@ static struct {
   int server_pid;
   int nodelay;
   double setup_timeout;
-} opt = {"127.0.0.1", 0, 1, 1, 64, 1.0, 5.0, MODE_ECHO, 0, 0, 0, 1, 60.0};
+  int resets;
+  long cycles; /* churn: stop after this many measured cycles (0: run for --duration) */
+} opt = {"127.0.0.1", 0, 1, 1, 64, 1.0, 5.0, MODE_ECHO, 0, 0, 0, 1, 60.0, 0, 0};
 
 static void usage(FILE* out) {
   fprintf(out,
@@ -77,7 +81,10 @@ static void usage(FILE* out) {
           "                    when the ephemeral port range is too small)\n"
           "  --server-pid PID  also report the server's CPU time per message\n"
           "  --no-nodelay      leave Nagle's algorithm on\n"
-          "  --setup-timeout S give up opening connections after S seconds (default 60)\n");
+          "  --setup-timeout S give up opening connections after S seconds (default 60)\n"
+          "  --resets          churn: end every second cycle with a reset, not a FIN\n"
+          "  --cycles N        churn: stop after N measured cycles (still bounded by\n"
+          "                    --duration)\n");
 }
 
 /* ---- small helpers --------------------------------------------------------------- */
@@ -444,6 +451,10 @@ static void churn_event(struct conn* c, uint32_t events) {
         msgs_done++;
       }
       total_msgs++;
+      if (opt.resets && (total_msgs & 1)) {
+        struct linger reset = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+      }
       close_conn(c);
       churn_start(c);
       return;
@@ -542,6 +553,7 @@ static void run_loop(int first_active, int nactive) {
       if (opt.server_pid) cpu_start = server_cpu_ns(opt.server_pid);
     }
     if (t >= end) break;
+    if (opt.cycles && measuring && msgs_done >= (uint64_t)opt.cycles) break;
     uint64_t next = measuring ? end : warm_end;
     int timeout_ms = (int)((next - t) / 1000000u) + 1;
     int n = epoll_wait(epfd, evs, 512, timeout_ms);
@@ -572,6 +584,7 @@ static void run_loop(int first_active, int nactive) {
                                  : "churn",
          nactive, opt.pipeline, opt.size);
   if (opt.mode == MODE_IDLE) printf(" idle=%d", opt.idle);
+  if (opt.mode == MODE_CHURN) printf(" resets=%s", opt.resets ? "half" : "none");
   printf(" seconds=%.3f msgs=%llu", secs, (unsigned long long)msgs_done);
   if (opt.mode == MODE_CHURN)
     printf(" conns_per_s=%.1f", rate);
@@ -585,6 +598,8 @@ static void run_loop(int first_active, int nactive) {
   if (have_cpu) {
     printf(" server_cpu_s=%.4f server_cpu_pct=%.1f server_cpu_us_per_msg=%.3f", cpu_s,
            secs > 0 ? 100.0 * cpu_s / secs : 0, msgs_done ? cpu_s * 1e6 / (double)msgs_done : 0);
+    /* In churn a "message" is a whole connection: the same figure under its real name. */
+    if (opt.mode == MODE_CHURN) printf(" server_cpu_us_per_conn=%.3f", msgs_done ? cpu_s * 1e6 / (double)msgs_done : 0);
   }
   printf("\n");
   if (opt.mode == MODE_CHURN)
@@ -657,6 +672,8 @@ int main(int argc, char** argv) {
                                            {"server-pid", required_argument, 0, 'x'},
                                            {"no-nodelay", no_argument, 0, 'n'},
                                            {"setup-timeout", required_argument, 0, 't'},
+                                           {"resets", no_argument, 0, 'r'},
+                                           {"cycles", required_argument, 0, 'k'},
                                            {"help", no_argument, 0, '?'},
                                            {0, 0, 0, 0}};
   int ch;
@@ -674,6 +691,8 @@ int main(int argc, char** argv) {
       case 'x': opt.server_pid = parse_int(optarg, "--server-pid", 1, 1 << 30); break;
       case 'n': opt.nodelay = 0; break;
       case 't': opt.setup_timeout = parse_double(optarg, "--setup-timeout"); break;
+      case 'r': opt.resets = 1; break;
+      case 'k': opt.cycles = parse_int(optarg, "--cycles", 1, 100000000); break;
       case 'm':
         if (!strcmp(optarg, "echo"))
           opt.mode = MODE_ECHO;

@@ -9,9 +9,18 @@
 // beforehand (not timed); libevent's events come from evtimer_new (timed, as part of
 // scheduling). Releasing memory afterwards is not timed anywhere.
 //
-// usage: timers [--count N] [--only torsion|libuv|libevent]
-// Prints one line per implementation:
+// The second case, "timeouts", is the common life of a timeout: N timers with delays
+// spread over 1.0-1.5 s are scheduled, 90% of them are cancelled before they fire, and
+// the loop then runs until the other 10% have fired. It reports the CPU time of the
+// process per timer for each phase (the loop's idle wait is not CPU time), so a
+// structure that makes cancelling cheap but firing dear cannot hide it. Nothing fires
+// before the loop runs, so a slow machine cannot turn a cancelled timer into a fired one.
+//
+// usage: timers [--count N] [--only torsion|libuv|libevent] [--case cancel-all|timeouts|both]
+// Prints one line per implementation and case:
 //   timers impl=NAME count=N schedule_ns_per_op=... cancel_ns_per_op=... total_ms=...
+//   timers impl=NAME case=timeouts count=N schedule_ns_per_op=... cancel_ns_per_op=...
+//          fire_ns_per_op=... total_ms=... fired=...
 #ifdef TORSION_BENCH_HAVE_TORSION
 #include <torsion/reactor.hpp>
 #endif
@@ -27,6 +36,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -48,6 +58,30 @@ double nsSince(Clock::time_point start) {
   return static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
 }
 
+// ---- the timeouts case ------------------------------------------------------------------
+
+// CPU time of this process in ns: the loop's waits for the next timer are not counted.
+double cpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+// Timer i of the timeouts case: 1,000-1,500 ms, a pseudo-random spread.
+std::uint64_t timeoutMs(std::size_t i) { return 1'000u + (static_cast<std::uint64_t>(i) * 2'654'435'761u) % 500u; }
+// 9 in 10 are cancelled; the rest fire.
+bool cancelled(std::size_t i) { return i % 10 != 0; }
+
+struct TimeoutTiming {
+  double scheduleNs = 0;
+  double cancelNs = 0;
+  double fireNs = 0;
+  std::size_t fired = 0;
+  std::size_t expected = 0;
+};
+
+std::size_t expectedFirings(std::size_t count) { return (count + 9) / 10; }
+
 #ifdef TORSION_BENCH_HAVE_TORSION
 Timing runTorsion(std::size_t count) {
   torsion::Reactor reactor;
@@ -66,8 +100,61 @@ Timing runTorsion(std::size_t count) {
 }
 #endif
 
+#ifdef TORSION_BENCH_HAVE_TORSION
+TimeoutTiming timeoutsTorsion(std::size_t count) {
+  torsion::Reactor reactor;
+  std::vector<torsion::DelayedCall> calls;
+  calls.reserve(count);
+  TimeoutTiming t;
+  t.expected = expectedFirings(count);
+  double start = cpuNs();
+  for (std::size_t i = 0; i < count; i++) {
+    calls.push_back(reactor.callLater(static_cast<double>(timeoutMs(i)) / 1000.0, [&t] { ++t.fired; }));
+  }
+  t.scheduleNs = cpuNs() - start;
+  start = cpuNs();
+  for (std::size_t i = 0; i < count; i++) {
+    if (cancelled(i)) calls[i].cancel();
+  }
+  t.cancelNs = cpuNs() - start;
+  start = cpuNs();
+  while (t.fired < t.expected) reactor.iterate(1.0);
+  t.fireNs = cpuNs() - start;
+  return t;
+}
+#endif
+
 #ifdef TORSION_BENCH_HAVE_UV
 void onUvTimer(uv_timer_t*) {}
+
+void onUvTimeout(uv_timer_t* timer) { ++*static_cast<std::size_t*>(timer->data); }
+
+TimeoutTiming timeoutsLibuv(std::size_t count) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::vector<uv_timer_t> timers(count);
+  TimeoutTiming t;
+  t.expected = expectedFirings(count);
+  double start = cpuNs();
+  for (std::size_t i = 0; i < count; i++) {
+    uv_timer_init(&loop, &timers[i]);
+    timers[i].data = &t.fired;
+    uv_timer_start(&timers[i], onUvTimeout, timeoutMs(i), 0);
+  }
+  t.scheduleNs = cpuNs() - start;
+  start = cpuNs();
+  for (std::size_t i = 0; i < count; i++) {
+    if (cancelled(i)) uv_timer_stop(&timers[i]);
+  }
+  t.cancelNs = cpuNs() - start;
+  start = cpuNs();
+  uv_run(&loop, UV_RUN_DEFAULT);  // returns when no timer is active: all have fired
+  t.fireNs = cpuNs() - start;
+  for (auto& timer : timers) uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return t;
+}
 
 Timing runLibuv(std::size_t count) {
   uv_loop_t loop;
@@ -114,6 +201,47 @@ Timing runLibevent(std::size_t count) {
 }
 #endif
 
+#ifdef TORSION_BENCH_HAVE_EVENT
+void onEvTimeout(evutil_socket_t, short, void* fired) { ++*static_cast<std::size_t*>(fired); }
+
+TimeoutTiming timeoutsLibevent(std::size_t count) {
+  event_base* base = event_base_new();
+  std::vector<event*> events(count);
+  TimeoutTiming t;
+  t.expected = expectedFirings(count);
+  double start = cpuNs();
+  for (std::size_t i = 0; i < count; i++) {
+    std::uint64_t ms = timeoutMs(i);
+    timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+    events[i] = evtimer_new(base, onEvTimeout, &t.fired);
+    evtimer_add(events[i], &tv);
+  }
+  t.scheduleNs = cpuNs() - start;
+  start = cpuNs();
+  for (std::size_t i = 0; i < count; i++) {
+    if (cancelled(i)) evtimer_del(events[i]);
+  }
+  t.cancelNs = cpuNs() - start;
+  start = cpuNs();
+  event_base_dispatch(base);  // returns when no event is pending: all have fired
+  t.fireNs = cpuNs() - start;
+  for (auto* ev : events) event_free(ev);
+  event_base_free(base);
+  return t;
+}
+#endif
+
+void reportTimeouts(const char* name, std::size_t count, const TimeoutTiming& t) {
+  const double n = static_cast<double>(count);
+  std::printf(
+      "timers impl=%s case=timeouts count=%zu schedule_ns_per_op=%.1f cancel_ns_per_op=%.1f fire_ns_per_op=%.1f "
+      "total_ms=%.1f fired=%zu\n",
+      name, count, t.scheduleNs / n, t.cancelNs / (n - static_cast<double>(t.expected)),
+      t.fireNs / static_cast<double>(t.expected), (t.scheduleNs + t.cancelNs + t.fireNs) / 1e6, t.fired);
+  if (t.fired != t.expected) std::fprintf(stderr, "timers: %s fired %zu of %zu\n", name, t.fired, t.expected);
+  std::fflush(stdout);
+}
+
 void report(const char* name, std::size_t count, const Timing& t) {
   const double n = static_cast<double>(count);
   std::printf("timers impl=%s count=%zu schedule_ns_per_op=%.1f cancel_ns_per_op=%.1f total_ms=%.1f\n", name, count,
@@ -126,27 +254,42 @@ void report(const char* name, std::size_t count, const Timing& t) {
 int main(int argc, char** argv) {
   std::size_t count = 1'000'000;
   std::string only;
+  std::string which = "both";
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
       count = std::strtoull(argv[++i], nullptr, 10);
     } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
       only = argv[++i];
+    } else if (std::strcmp(argv[i], "--case") == 0 && i + 1 < argc) {
+      which = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: timers [--count N] [--only torsion|libuv|libevent]\n");
+      std::fprintf(stderr,
+                   "usage: timers [--count N] [--only torsion|libuv|libevent] [--case cancel-all|timeouts|both]\n");
       return 2;
     }
   }
   if (count == 0) count = 1;
+  const bool cancelAll = which == "both" || which == "cancel-all";
+  const bool timeouts = which == "both" || which == "timeouts";
 #ifdef TORSION_BENCH_HAVE_TORSION
-  if (only.empty() || only == "torsion") report("torsion", count, runTorsion(count));
+  if (only.empty() || only == "torsion") {
+    if (cancelAll) report("torsion", count, runTorsion(count));
+    if (timeouts) reportTimeouts("torsion", count, timeoutsTorsion(count));
+  }
 #else
   std::fprintf(stderr, "timers: built without torsion (bench/ configured alone)\n");
 #endif
 #ifdef TORSION_BENCH_HAVE_UV
-  if (only.empty() || only == "libuv") report("libuv", count, runLibuv(count));
+  if (only.empty() || only == "libuv") {
+    if (cancelAll) report("libuv", count, runLibuv(count));
+    if (timeouts) reportTimeouts("libuv", count, timeoutsLibuv(count));
+  }
 #endif
 #ifdef TORSION_BENCH_HAVE_EVENT
-  if (only.empty() || only == "libevent") report("libevent", count, runLibevent(count));
+  if (only.empty() || only == "libevent") {
+    if (cancelAll) report("libevent", count, runLibevent(count));
+    if (timeouts) reportTimeouts("libevent", count, timeoutsLibevent(count));
+  }
 #endif
   return 0;
 }

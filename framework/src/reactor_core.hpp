@@ -183,6 +183,7 @@ class ReactorCore final : public LoopDriver {
 
   ReactorHandle* handles_ = nullptr;             // head of the intrusive list
   std::vector<std::shared_ptr<void>> released_;  // handles and protocols, dropped after the pass
+  std::vector<std::shared_ptr<void>> dropping_;  // what releaseStep is destroying now
   std::vector<std::function<void()>> soon_;
   std::vector<std::function<void()>> soonRunning_;
 

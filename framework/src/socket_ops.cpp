@@ -35,6 +35,27 @@ std::optional<SocketAddress> numericAddress(std::string_view host, std::uint16_t
   return std::nullopt;
 }
 
+namespace {
+
+// Dotted-quad text of an IPv4 address. glibc's inet_ntop formats IPv4 with sprintf, which
+// was the largest single cost of accepting a connection (every accept builds the peer's
+// Address for Factory::buildProtocol).
+std::string ipv4Text(const in_addr& address) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&address.s_addr);  // network order
+  char text[INET_ADDRSTRLEN];
+  char* out = text;
+  for (int i = 0; i < 4; ++i) {
+    unsigned value = bytes[i];
+    if (value >= 100) *out++ = static_cast<char>('0' + value / 100);
+    if (value >= 10) *out++ = static_cast<char>('0' + value / 10 % 10);
+    *out++ = static_cast<char>('0' + value % 10);
+    if (i < 3) *out++ = '.';
+  }
+  return std::string(text, static_cast<std::size_t>(out - text));
+}
+
+}  // namespace
+
 Address toAddress(const sockaddr* address, socklen_t length) {
   Address result;
   char text[INET6_ADDRSTRLEN] = {};
@@ -42,8 +63,7 @@ Address toAddress(const sockaddr* address, socklen_t length) {
   switch (address->sa_family) {
     case AF_INET: {
       const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
-      ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
-      result = {Address::Family::ipv4, text, ntohs(v4->sin_port)};
+      result = {Address::Family::ipv4, ipv4Text(v4->sin_addr), ntohs(v4->sin_port)};
       break;
     }
     case AF_INET6: {
@@ -68,6 +88,16 @@ PeerAddress PeerAddress::from(const Address& address) {
   if (address.family != Address::Family::ipv4 && address.family != Address::Family::ipv6) return result;
   if (auto numeric = numericAddress(address.host, address.port)) {
     std::memcpy(&result.storage, &numeric->storage, std::min<std::size_t>(numeric->length, sizeof result.storage));
+  }
+  return result;
+}
+
+PeerAddress PeerAddress::from(const sockaddr* address, socklen_t length) {
+  PeerAddress result;
+  if (address == nullptr) return result;
+  if ((address->sa_family == AF_INET && length >= sizeof(sockaddr_in)) ||
+      (address->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6))) {
+    std::memcpy(&result.storage, address, std::min<std::size_t>(length, sizeof result.storage));
   }
   return result;
 }
@@ -165,13 +195,26 @@ SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, 
   return result;
 }
 
-int openBoundSocket(const std::string& interface, std::uint16_t port, int type) {
+int openBoundSocket(const std::string& interface, std::uint16_t port, int type, PortSharing sharing) {
   const SocketAddress address = bindableAddress(interface, port, type);
   int fd = openSocket(address.family(), type);
   if (fd < 0) throw CannotListenError(interface, port, errorText(errno));
   if (type == SOCK_STREAM) {
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
+  if (sharing == PortSharing::reusePort) {
+#if defined(SO_REUSEPORT)
+    int one = 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+      const int error = errno;
+      ::close(fd);
+      throw CannotListenError(interface, port, "SO_REUSEPORT: " + errorText(error));
+    }
+#else
+    ::close(fd);
+    throw CannotListenError(interface, port, "SO_REUSEPORT is not available on this system");
+#endif
   }
   if (address.family() == AF_INET6) {
     int zero = 0;  // "::" takes IPv4 too, where the system allows dual-stack sockets

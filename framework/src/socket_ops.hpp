@@ -32,6 +32,9 @@ struct PeerAddress {
   } storage{};
   /// From a public Address (numeric host); an empty PeerAddress for anything else.
   static PeerAddress from(const Address& address);
+  /// Straight from what accept() filled in: no text on the way (AF_INET and AF_INET6;
+  /// an empty PeerAddress for anything else).
+  static PeerAddress from(const sockaddr* address, socklen_t length);
   /// Back to a public Address (family none if empty).
   Address toAddress() const;
 };
@@ -55,9 +58,15 @@ SocketAddress preferredAddress(const addrinfo& found);
 /// The address to bind for `interface` (numeric, a host name resolved with AI_PASSIVE,
 /// or "" for all IPv4 addresses) and `port`; CannotListenError naming it if none.
 SocketAddress bindableAddress(const std::string& interface, std::uint16_t port, int type);
+/// Whether other sockets may bind the same address and port.
+enum class PortSharing : std::uint8_t {
+  exclusive,  ///< the usual: one listening socket per address and port
+  reusePort,  ///< SO_REUSEPORT: the kernel spreads connections over all such sockets
+};
 /// Creates a socket of `type` bound to `interface`:`port` (dual-stack where the system
 /// allows for "::"); SO_REUSEADDR for streams. Throws CannotListenError naming the address.
-int openBoundSocket(const std::string& interface, std::uint16_t port, int type);
+int openBoundSocket(const std::string& interface, std::uint16_t port, int type,
+                    PortSharing sharing = PortSharing::exclusive);
 /// The AF_UNIX address of `path`, or nullopt if the path is empty or too long.
 std::optional<SocketAddress> unixAddress(const std::string& path);
 /// The longest Unix socket path the system takes, in bytes.

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "connection_failures.hpp"
 #include "protocol_access.hpp"
 
 namespace torsion::detail {
@@ -30,6 +31,9 @@ TcpConnection::TcpConnection(ReactorCore& core, int fd, const Address& peer, boo
     : core_(core), fd_(fd), isTcp_(isTcp), peer_(PeerAddress::from(peer)) {
   if (peer.family == Address::Family::unixSocket) extras().unixPeer = peer;
 }
+
+TcpConnection::TcpConnection(ReactorCore& core, int fd, const PeerAddress& peer)
+    : core_(core), fd_(fd), isTcp_(true), peer_(peer) {}
 
 TcpConnection::Extras& TcpConnection::extras() {
   if (!extras_) extras_ = std::make_unique<Extras>(core_.chunkPool());
@@ -102,20 +106,20 @@ void TcpConnection::doRead() {
   if (received == 0) {
     // A reset whose error the backend's wait consumed (libkqueue) reads as a clean end.
     if (int error = core_.takeCarriedError(fd_); error != 0) {
-      connectionLostNow(Failure(ConnectionLost(errorText(error))));
+      connectionLostNow(connectionLostFailure(error));
       return;
     }
     handleEndOfInput();
     return;
   }
   if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-  connectionLostNow(Failure(ConnectionLost(errorText(errno))));
+  connectionLostNow(connectionLostFailure(errno));
 }
 
 void TcpConnection::handleEndOfInput() {
   HalfCloseableProtocol* half = halfCloseable();
   if (half == nullptr) {
-    connectionLostNow(Failure(ConnectionDone()));
+    connectionLostNow(connectionDoneFailure());
     return;
   }
   read_ = ReadState::closed;
@@ -124,7 +128,7 @@ void TcpConnection::handleEndOfInput() {
   guarded("readConnectionLost", [&] { half->readConnectionLost(); });
   // A half-closeable protocol hears of each direction closing, as in Twisted; once both
   // are closed the connection is done.
-  if (write_ == WriteState::shutDown && !closingOrClosed()) connectionLostNow(Failure(ConnectionDone()));
+  if (write_ == WriteState::shutDown && !closingOrClosed()) connectionLostNow(connectionDoneFailure());
 }
 
 void TcpConnection::pauseProducing() {
@@ -149,7 +153,7 @@ void TcpConnection::write(Bytes data) {
     long sent = sendNoSignal(fd_, data.data(), data.size());
     if (sent < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        connectionLostSoon(Failure(ConnectionLost(errorText(errno))));
+        connectionLostSoon(connectionLostFailure(errno));
         return;
       }
       sent = 0;
@@ -170,7 +174,7 @@ void TcpConnection::writeSequence(std::span<const Bytes> data) {
   if (wasEmpty && !queue.empty()) {
     int error = 0;
     if (!queue.flush(fd_, error)) {
-      connectionLostSoon(Failure(ConnectionLost(errorText(error))));
+      connectionLostSoon(connectionLostFailure(error));
       return;
     }
   }
@@ -206,7 +210,7 @@ void TcpConnection::doWrite() {
   if (extras_ && !extras_->queue.flush(fd_, error)) {
     // The socket's own error (a reset) over what send made of it afterwards (EPIPE).
     if (int carried = core_.takeCarriedError(fd_); carried != 0) error = carried;
-    connectionLostNow(Failure(ConnectionLost(errorText(error))));
+    connectionLostNow(connectionLostFailure(error));
     return;
   }
   if (producer_ == ProducerState::streamingPaused && extras_->queue.size() <= extras_->lowWater) {
@@ -228,7 +232,7 @@ void TcpConnection::afterDrain() {
     if (closingOrClosed() || !queueEmpty()) return;
   }
   if (state_ == ConnectionState::disconnecting) {
-    connectionLostNow(Failure(ConnectionDone()));
+    connectionLostNow(connectionDoneFailure());
     return;
   }
   if (write_ == WriteState::shutdownRequested) {
@@ -240,7 +244,7 @@ void TcpConnection::afterDrain() {
       if (closingOrClosed()) return;
     }
     if (read_ == ReadState::closed) {
-      connectionLostNow(Failure(ConnectionDone()));
+      connectionLostNow(connectionDoneFailure());
       return;
     }
   }
@@ -307,7 +311,7 @@ void TcpConnection::loseConnection() {
   moveTo(ConnectionState::disconnecting);  // stops reading (updateInterest)
   if (queueEmpty()) {
     core_.callSoon([keep = self()] {
-      if (!keep->closingOrClosed()) keep->connectionLostNow(Failure(ConnectionDone()));
+      if (!keep->closingOrClosed()) keep->connectionLostNow(connectionDoneFailure());
     });
   }
   updateInterest();

@@ -63,6 +63,8 @@ enum class ProducerState : std::uint8_t {
 class TcpConnection final : public Transport, public Selectable, public ReactorHandle {
  public:
   TcpConnection(ReactorCore& core, int fd, const Address& peer, bool isTcp);
+  /// An accepted TCP connection: the peer as accept() gave it, never turned into text.
+  TcpConnection(ReactorCore& core, int fd, const PeerAddress& peer);
   ~TcpConnection() override;
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;

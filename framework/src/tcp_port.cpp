@@ -33,8 +33,8 @@ void openReserve() {
 
 }  // namespace
 
-int listenStreamSocket(const std::string& interface, std::uint16_t port, int backlog) {
-  int fd = openBoundSocket(interface, port, SOCK_STREAM);
+int listenStreamSocket(const std::string& interface, std::uint16_t port, int backlog, PortSharing sharing) {
+  int fd = openBoundSocket(interface, port, SOCK_STREAM, sharing);
   if (::listen(fd, backlog) < 0) {
     int error = errno;
     ::close(fd);
@@ -111,7 +111,8 @@ void StreamPort::acceptOne(int fd, const sockaddr* address, socklen_t length) {
     ::close(fd);  // refused by the factory
     return;
   }
-  auto connection = std::make_shared<TcpConnection>(core_, fd, peer, isTcp_);
+  auto connection = isTcp_ ? std::make_shared<TcpConnection>(core_, fd, PeerAddress::from(address, length))
+                           : std::make_shared<TcpConnection>(core_, fd, peer, false);
   TcpConnection::start(connection, std::move(protocol), nullptr);
 }
 

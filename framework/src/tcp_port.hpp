@@ -51,6 +51,7 @@ class StreamPort final : public ListeningPort, public Selectable, public Reactor
 };
 
 /// Creates, binds and listens; throws CannotListenError naming the address and reason.
-int listenStreamSocket(const std::string& interface, std::uint16_t port, int backlog);
+int listenStreamSocket(const std::string& interface, std::uint16_t port, int backlog,
+                       PortSharing sharing = PortSharing::exclusive);
 
 }  // namespace torsion::detail

@@ -123,6 +123,51 @@ TEST_P(Addresses, BindAddressChoosesTheLocalEnd) {
   EXPECT_EQ(servers[0].transport().getPeer().port, localPort);
 }
 
+// The peer's address as the factory and the transport see it, for peers whose octets
+// have one, two and three digits (all of 127.0.0.0/8 is loopback on Linux). The accept
+// path formats IPv4 text itself rather than with inet_ntop.
+TEST_P(Addresses, ThePeerAddressOfAnAcceptedConnectionIsExact) {
+  std::vector<std::string> sources = {"127.0.0.1", "127.10.200.3", "127.255.99.250"};
+  // Records the address buildProtocol is given, then builds as recordingFactory does.
+  class PeerRecordingFactory : public torsion::Factory {
+   public:
+    explicit PeerRecordingFactory(Built<ScriptedProtocol>& built) : built_(built) {}
+    std::shared_ptr<torsion::Protocol> buildProtocol(const torsion::Address& peer) override {
+      offered.push_back(peer);
+      built_.all.push_back(std::make_shared<ScriptedProtocol>());
+      return built_.all.back();
+    }
+    std::vector<torsion::Address> offered;
+
+   private:
+    Built<ScriptedProtocol>& built_;
+  };
+  Built<ScriptedProtocol> servers;
+  torsion::Reactor reactor(backend());
+  auto factory = std::make_shared<PeerRecordingFactory>(servers);
+  auto& offered = factory->offered;
+  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  std::vector<Fd> clients;
+  for (const auto& source : sources) {
+    Fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ASSERT_EQ(::inet_pton(AF_INET, source.c_str(), &local.sin_addr), 1);
+    ASSERT_EQ(::bind(client.get(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0) << source;
+    sockaddr_in remote = torsion_test::loopback4(port->getHost().port);
+    ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&remote), sizeof remote), 0) << source;
+    clients.push_back(std::move(client));
+    ASSERT_TRUE(runUntil(
+        reactor, [&] { return servers.size() == clients.size() && servers.back().made(); }, 5, "the connection"));
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    ::getsockname(clients.back().get(), reinterpret_cast<sockaddr*>(&bound), &length);
+    const torsion::Address expected{Family::ipv4, source, torsion_test::portOf(bound)};
+    EXPECT_EQ(offered.back(), expected);
+    EXPECT_EQ(servers.back().transport().getPeer(), expected);
+  }
+}
+
 TEST_P(Addresses, TcpNoDelayAndKeepAliveRoundTrip) {
   Built<ScriptedProtocol> servers;
   torsion::Reactor reactor(backend());

@@ -298,6 +298,64 @@ TEST_P(Allocation, BurstsThatQueueAllocateNothingInSteadyState) {
   reactor.removeAll(*peer);
 }
 
+// The server's side of a churned connection: echoes, and counts the connections that
+// ended. Allocates nothing itself beyond what make_shared does for it.
+class CountedEcho : public torsion::Protocol {
+ public:
+  explicit CountedEcho(long* ended) : ended_(ended) {}
+  void dataReceived(torsion::Bytes data) override { transport().write(data); }
+  void connectionLost(const torsion::Failure&) override { ++*ended_; }
+
+ private:
+  long* ended_;
+};
+
+// Opens `count` connections to `port` one after another, each sending one byte, reading
+// it back and then closing (every second one with a reset), and waits until the server has seen each end.
+bool churn(torsion::Reactor& reactor, std::uint16_t port, long count, const long& ended) {
+  for (long i = 0; i < count; ++i) {
+    const long target = ended + 1;
+    auto client = torsion_test::connectLoopback(port);
+    torsion_test::sendAll(client.get(), "x");
+    char echoed = 0;
+    if (!runUntil(
+            reactor, [&] { return ::recv(client.get(), &echoed, 1, 0) == 1; }, 10, "the echo"))
+      return false;
+    if (i % 2 == 0) {
+      torsion_test::resetAndClose(client);
+    } else {
+      client.reset();
+    }
+    if (!runUntil(
+            reactor, [&] { return ended >= target; }, 10, "the server to see the connection end"))
+      return false;
+  }
+  return true;
+}
+
+// What one accepted connection costs in allocations, from accept to its destruction: the
+// protocol the factory builds (one make_shared, in this test's factory) and the
+// transport. Pinned, so that a change adding an allocation to the accept path fails here.
+// The peer's address must not be turned into text and parsed back, nor anything else be
+// allocated per connection that a single block could hold.
+TEST_P(Allocation, AnAcceptedConnectionCostsTwoAllocations) {
+  constexpr long kWarmUp = 20;
+  constexpr long kMeasured = 100;
+  long ended = 0;
+  torsion::Reactor reactor(backend());
+  auto factory = std::make_shared<torsion::Factory>();
+  factory->protocol = [&] { return std::make_shared<CountedEcho>(&ended); };
+  const std::uint16_t port = reactor.listenTCP(0, factory, 128, "127.0.0.1")->getHost().port;
+  ASSERT_TRUE(churn(reactor, port, kWarmUp, ended));
+  const std::uint64_t before = allocations.load();
+  const bool finished = churn(reactor, port, kMeasured, ended);
+  const std::uint64_t after = allocations.load();
+  ASSERT_TRUE(finished);
+  const double perConnection = static_cast<double>(after - before) / kMeasured;
+  // One for the protocol (the factory's make_shared), one for the transport.
+  EXPECT_LE(perConnection, 2.0) << (after - before) << " allocations over " << kMeasured << " connections";
+}
+
 }  // namespace
 
 TORSION_INSTANTIATE_FOR_EVERY_BACKEND(Allocation);

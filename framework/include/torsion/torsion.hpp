@@ -21,6 +21,7 @@
 #include <torsion/protocol.hpp>
 #include <torsion/reactor.hpp>
 #include <torsion/reactor_interfaces.hpp>
+#include <torsion/reactor_pool.hpp>
 #include <torsion/reconnecting_client_factory.hpp>
 #include <torsion/result.hpp>
 #include <torsion/selectable.hpp>

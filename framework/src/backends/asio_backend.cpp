@@ -33,7 +33,7 @@ void AsioBackend::add(int fd, std::uint8_t interest) {
   const auto index = static_cast<std::size_t>(fd);
   if (index >= watches_.size()) watches_.resize(std::max(index + 1, watches_.size() * 2));
   Watch& watch = watches_[index];
-  watch.descriptor = std::make_unique<asio::posix::stream_descriptor>(context_, fd);  // throws system_error
+  watch.descriptor.emplace(context_, fd);  // throws system_error
   watch.generation = ++lastGeneration_;
   watch.added = ++addCount_;
   if (mode_ == Mode::attached) postFence();

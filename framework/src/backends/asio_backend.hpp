@@ -87,7 +87,9 @@ class AsioBackend final : public Backend {
   };
 
   struct Watch {
-    std::unique_ptr<asio::posix::stream_descriptor> descriptor;
+    // In place, not behind a pointer: one allocation less per connection. Moving it
+    // (when watches_ grows) keeps its outstanding waits, which live in Asio's reactor.
+    std::optional<asio::posix::stream_descriptor> descriptor;
     std::uint64_t generation = 0;  // 0: not watched
     std::uint64_t added = 0;       // when it was registered (addCount_), for the fences
     std::uint8_t interest = 0;
