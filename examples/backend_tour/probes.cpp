@@ -165,8 +165,10 @@ Latencies pingBesideIdle(ServerProcess& server, int idle, int rounds) {
 
 LoadResult concurrentEcho(ServerProcess& server, int clients, int rounds, double timeoutSeconds) {
   LoadResult result;
-  torsion::Reactor reactor;
+  // Declared before the reactor: closing the connections left when it is destroyed
+  // calls their connectionLost, which counts into `shared`.
   PingPong::Shared shared;
+  torsion::Reactor reactor;
   shared.rounds = rounds;
   shared.clients = clients;
   shared.latencies = &result.latencies;
