@@ -26,6 +26,14 @@ if [[ $# -ne 1 || ${1:-} == -h || ${1:-} == --help ]]; then
   [[ $# -eq 1 && ( $1 == -h || $1 == --help ) ]] && exit 0
   exit 2
 fi
+if [[ $1 == -* ]]; then
+  echo "tour.sh: unknown option '$1' (try --help)" >&2
+  exit 2
+fi
+if [[ ! -d $1/examples ]]; then
+  echo "tour.sh: '$1' is not a build directory with examples (try --help)" >&2
+  exit 2
+fi
 BUILD=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=$(mktemp -d)
