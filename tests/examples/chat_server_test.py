@@ -160,10 +160,10 @@ class ChatTest(unittest.TestCase):
 
     def test_activity_defers_the_idle_timeout(self):
         server = self.server("--idle-timeout", "1")
+        start = time.monotonic()  # before the watcher's last line: its timeout ends >= 1 s later
         watcher = self.client(server).join("watcher")
         talker = self.client(server).join("talker")
         self.assertEqual(watcher.line(), "* talker joined")
-        start = time.monotonic()
         # The talker keeps asking /who (paced, not synchronised, by the short sleep)
         # until the silent watcher has been closed; the talker itself stays open.
         lines = []
