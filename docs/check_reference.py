@@ -11,6 +11,10 @@ usage: check_reference.py DOCS_BUILD_DIR
 2. No brief description is cut at an abbreviation: Doxygen (JAVADOC_AUTOBRIEF) ends a
    brief at the first ". ", so "D.J. Bernstein" or "e.g. this" cut it short; write
    "D.J.\\ Bernstein" (a backslash and a space) to keep the sentence whole.
+3. Every name the guides cite exists: in README.md and docs/*.md, each qualified name
+   `torsion::...` and each `Class::member` of a torsion class (members of its bases
+   count) must be in the reference. A renamed function then fails the docs build
+   instead of leaving a guide that points at nothing.
 Exits non-zero and names every problem.
 """
 import glob
@@ -35,6 +39,73 @@ CUT_BRIEF = re.compile(r"(\b[A-Z]\.|\be\.g\.|\bi\.e\.|\bvs\.|\bcf\.|\bapprox\.|\
 
 def text(element):
     return " ".join("".join(element.itertext()).split()) if element is not None else ""
+
+
+SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUALIFIED = re.compile(r"\btorsion::(?:[A-Za-z_]\w*::)*[A-Za-z_]\w*")
+# `Class::member` inside a code span; the class is looked up among torsion's.
+# CMake targets that share their spelling with a C++ name.
+CMAKE_TARGETS = {"torsion::framework", "torsion::protocols", "torsion::testing"}
+MEMBER = re.compile(r"`(?:[\w:]*::)?([A-Z]\w*)(?:<[^`>]*>)?::([A-Za-z_]\w*)")
+
+
+def reference_names(xml_dir):
+    """The qualified names of every documented compound and member, and for each class
+    the qualified names of its members including its bases'."""
+    index = ET.parse(os.path.join(xml_dir, "index.xml")).getroot()
+    names, members, bases, by_refid = set(), {}, {}, {}
+    for compound in index.iter("compound"):
+        name = compound.findtext("name")
+        if compound.get("kind") in ("file", "dir", "page", "example"):
+            continue
+        names.add(name)
+        by_refid[compound.get("refid")] = name
+        members[name] = {m.findtext("name") for m in compound.iter("member")}
+        names.update(f"{name}::{m}" for m in members[name])
+    for refid, name in by_refid.items():
+        path = os.path.join(xml_dir, refid + ".xml")
+        if os.path.exists(path):
+            root = ET.parse(path).getroot()
+            bases[name] = [by_refid[b.get("refid")] for b in root.iter("basecompoundref") if b.get("refid") in by_refid]
+
+    def all_members(name, seen=()):
+        found = set(members.get(name, ()))
+        for base in bases.get(name, []):
+            if base not in seen:
+                found |= all_members(base, seen + (name,))
+        return found
+
+    classes = {}
+    for name in members:
+        if name.startswith("torsion::") and "::detail::" not in name:
+            classes.setdefault(name.split("::")[-1], []).append(name)
+    return names, classes, all_members
+
+
+def check_guides(xml_dir, problems):
+    names, classes, all_members = reference_names(xml_dir)
+    guides = [os.path.join(SOURCE_DIR, "README.md")] + sorted(glob.glob(os.path.join(SOURCE_DIR, "docs", "*.md")))
+    cited = 0
+    for path in guides:
+        with open(path, encoding="utf-8") as f:
+            content = f.read()
+        where = os.path.relpath(path, SOURCE_DIR)
+        for name in sorted(set(QUALIFIED.findall(content))):
+            if "::detail::" in name or name in CMAKE_TARGETS:
+                continue
+            cited += 1
+            # A scoped enum's value (Enum::value) is listed as a member of the enum's scope.
+            parts = name.split("::")
+            unscoped = "::".join(parts[:-2] + parts[-1:]) if len(parts) > 2 else name
+            if name not in names and unscoped not in names:
+                problems.append(f"{where}: cites {name}, which is not in the reference")
+        for cls, member in sorted(set(MEMBER.findall(content))):
+            if cls not in classes:
+                continue
+            cited += 1
+            if not any(member in all_members(q) for q in classes[cls]):
+                problems.append(f"{where}: cites {cls}::{member}, which is not a member of {' or '.join(classes[cls])}")
+    return cited
 
 
 def main(docs):
@@ -84,13 +155,16 @@ def main(docs):
                 name = element.findtext("compoundname") or element.findtext("qualifiedname") or element.findtext("name")
                 problems.append(f"{name}: brief description cut at an abbreviation: \"{brief}\"")
 
+    cited = check_guides(xml_dir, problems)
+
     for problem in problems:
         print(f"docs check: {problem}", file=sys.stderr)
     if problems:
         print(f"docs check: {len(problems)} problems", file=sys.stderr)
         return 1
     listed = sum(len(v) for v in FUNCTIONS.values())
-    print(f"docs check: {len(NAMESPACES)} namespaces and {listed} free functions listed; {briefs} briefs whole")
+    print(f"docs check: {len(NAMESPACES)} namespaces and {listed} free functions listed; {briefs} briefs whole;"
+          f" {cited} names cited in the guides exist")
     return 0
 
 

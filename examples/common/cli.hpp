@@ -99,4 +99,31 @@ T parseNumber(std::string_view text, T low, T high) {
   return static_cast<T>(value);
 }
 
+/// Parses a duration in seconds, fractions allowed ("300", "0.5"), in (0, high], or
+/// throws std::invalid_argument saying why.
+inline double parseSeconds(std::string_view text, double high) {
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    throw std::invalid_argument("'" + std::string(text) + "' is not a number of seconds");
+  }
+  if (!(value > 0) || value > high) {
+    throw std::invalid_argument("'" + std::string(text) + "' is outside (0, " + std::to_string(high) + "] seconds");
+  }
+  return value;
+}
+
+/// Splits "100,500,1000" into numbers in [low, high], or throws std::invalid_argument.
+template <class T>
+std::vector<T> parseNumberList(std::string_view text, T low, T high) {
+  std::vector<T> values;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    values.push_back(parseNumber<T>(text.substr(0, comma), low, high));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  if (values.empty()) throw std::invalid_argument("an empty list");
+  return values;
+}
+
 }  // namespace torsion_examples
