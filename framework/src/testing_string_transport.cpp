@@ -17,6 +17,18 @@ void StringTransport::makeConnection(Protocol& protocol) {
   protocol.makeConnection(shared_from_this());
 }
 
+std::shared_ptr<Protocol> StringTransport::replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next) {
+  if (!next) throw std::invalid_argument("StringTransport::replaceProtocol: the new protocol is null");
+  if (protocol_ != &current) throw std::logic_error("StringTransport::replaceProtocol: not this transport's protocol");
+  if (!connected_) throw std::logic_error("StringTransport::replaceProtocol: the connection is lost");
+  // Non-owning unless `current` was itself put in here: the test owns the first protocol.
+  std::shared_ptr<Protocol> old =
+      inserted_.get() == &current ? std::move(inserted_) : std::shared_ptr<Protocol>(std::shared_ptr<void>(), &current);
+  protocol_ = next.get();
+  inserted_ = std::move(next);
+  return old;
+}
+
 Protocol& StringTransport::requireProtocol(const char* what) const {
   if (protocol_ == nullptr) {
     throw std::logic_error(std::string("StringTransport::") + what + ": connect a protocol with makeConnection first");
