@@ -227,6 +227,16 @@ TEST_P(TlsConnectionTest, ASecondConnectionResumesTheSessionAndAlpnIsNegotiated)
   }
   EXPECT_EQ(alpn, (std::vector<std::string>{"h2", "h2"}));
   EXPECT_EQ(reused, (std::vector<bool>{false, true}));
+  // Without resumption every handshake is a full one.
+  settings.resumeSessions = false;
+  auto fresh = clientOptions("localhost", {}, settings);
+  for (std::size_t i = 3; i <= 4; ++i) {
+    tls::connectSSL(reactor, "127.0.0.1", portOf(port),
+                    torsion::ClientFactory::forProtocol<Probe>(std::ref(alpn), std::ref(reused)), fresh);
+    ASSERT_TRUE(runUntil(
+        reactor, [&] { return reused.size() == i; }, 10, "a connection"));
+  }
+  EXPECT_EQ(reused, (std::vector<bool>{false, true, false, false}));
 }
 
 TORSION_INSTANTIATE_FOR_EVERY_BACKEND(TlsConnectionTest);

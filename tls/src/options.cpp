@@ -105,10 +105,12 @@ int selectAlpn(SSL*, const unsigned char** out, unsigned char* outLength, const 
 
 }  // namespace
 
-TlsContext::TlsContext(Role role, SslCtxPtr ctx, std::string hostname, double handshakeTimeout)
+TlsContext::TlsContext(Role role, SslCtxPtr ctx, std::string hostname, double handshakeTimeout, bool resumeSessions)
     : role_(role), ctx_(std::move(ctx)), hostname_(std::move(hostname)), handshakeTimeout_(handshakeTimeout) {
   SSL_CTX_set_app_data(ctx_.get(), this);
-  if (role_ == Role::client) {
+  if (role_ == Role::client && !resumeSessions) {
+    SSL_CTX_set_session_cache_mode(ctx_.get(), SSL_SESS_CACHE_OFF);
+  } else if (role_ == Role::client) {
     SSL_CTX_set_session_cache_mode(ctx_.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
     SSL_CTX_sess_set_new_cb(ctx_.get(), newSessionCallback);
   }
@@ -159,7 +161,7 @@ ClientTLSOptions::ClientTLSOptions(std::string hostname, TrustRoot trustRoot,
     }
   }
   context_ = std::make_shared<detail::TlsContext>(detail::Role::client, std::move(ctx), std::move(hostname),
-                                                  settings.handshakeTimeout);
+                                                  settings.handshakeTimeout, settings.resumeSessions);
 }
 
 const std::string& ClientTLSOptions::hostname() const noexcept { return context_->hostname(); }

@@ -27,7 +27,7 @@ enum class Role { client, server };
 
 class TlsContext {
  public:
-  TlsContext(Role role, SslCtxPtr ctx, std::string hostname, double handshakeTimeout);
+  TlsContext(Role role, SslCtxPtr ctx, std::string hostname, double handshakeTimeout, bool resumeSessions = false);
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 

@@ -73,6 +73,9 @@ struct ClientTLSSettings {
   /// Seconds the handshake may take before the connection fails with
   /// TLSErrorKind::handshakeTimeout; 0 for no limit.
   double handshakeTimeout = 30;
+  /// Keep the last session the server gave and offer it on the next connection made with
+  /// these options (an abbreviated handshake). On by default.
+  bool resumeSessions = true;
 };
 
 /// How a TLS client connects: the host name it verifies (and sends as SNI), the roots
