@@ -239,6 +239,38 @@ TEST_P(TlsConnectionTest, ASecondConnectionResumesTheSessionAndAlpnIsNegotiated)
   EXPECT_EQ(reused, (std::vector<bool>{false, true, false, false}));
 }
 
+TEST_P(TlsConnectionTest, SslAndTlsEndpointStrings) {
+  const auto& certificates = torsion_test::TestCertificates::get();
+  Seen server, client;
+  torsion::Reactor reactor(backend());
+  auto escaped = [](std::string path) {  // a colon in a value is written "\:"
+    std::string out;
+    for (char c : path) out += c == ':' ? std::string("\\:") : std::string(1, c);
+    return out;
+  };
+  auto serverEndpoint = tls::serverFromString(
+      reactor, "ssl:0:interface=127.0.0.1:privateKey=" + escaped(certificates.path("server.key")) +
+                   ":certKey=" + escaped(certificates.path("server.pem")));
+  std::shared_ptr<torsion::ListeningPort> port;
+  serverEndpoint->listen(torsion::Factory::forProtocol<Recorder>(std::ref(server), true))
+      .addCallback([&](const std::shared_ptr<torsion::ListeningPort>& listening) { port = listening; });
+  ASSERT_TRUE(port);
+  auto clientEndpoint = tls::clientFromString(
+      reactor, "tls:localhost:" + std::to_string(portOf(port)) + ":trustRoots=" + escaped(certificates.path("ca.pem")));
+  std::shared_ptr<torsion::Protocol> connected;
+  clientEndpoint->connect(torsion::Factory::forProtocol<Recorder>(std::ref(client), false, "via endpoints"))
+      .addCallback([&](const std::shared_ptr<torsion::Protocol>& protocol) { connected = protocol; });
+  ASSERT_TRUE(runUntil(reactor, [&] { return client.received == "via endpoints"; }, 10, "the echo"));
+  ASSERT_TRUE(connected);
+  EXPECT_NE(dynamic_cast<Recorder*>(connected.get()), nullptr) << "the Deferred fired with the TLS wrapper";
+  EXPECT_TRUE(client.handshake);
+  // Other types pass through; bad ones are named.
+  EXPECT_NO_THROW(tls::serverFromString(reactor, "tcp:0:interface=127.0.0.1"));
+  EXPECT_THROW(tls::serverFromString(reactor, "ssl:0"), std::invalid_argument);
+  EXPECT_THROW(tls::clientFromString(reactor, "tls:localhost:443:nonsense=1"), std::invalid_argument);
+  EXPECT_THROW(tls::serverFromString(reactor, "ssl:0:privateKey=/nonexistent.pem"), tls::TLSConfigurationError);
+}
+
 TORSION_INSTANTIATE_FOR_EVERY_BACKEND(TlsConnectionTest);
 
 }  // namespace

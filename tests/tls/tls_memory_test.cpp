@@ -144,9 +144,8 @@ TEST(TlsMemoryTest, GarbageAfterTheHandshakeIsAProtocolError) {
   EXPECT_EQ(tlsKind(*pair.serverSeen.lost), tls::TLSErrorKind::protocolError) << pair.serverSeen.lost->toString();
 }
 
-TEST(TlsMemoryTest, SteadyStateEchoAllocatesNothingPerMessageInTorsion) {
-  // Not an allocation count (OpenSSL allocates inside): the point is that a message
-  // neither grows the pending queue nor keeps bytes after it went out.
+TEST(TlsMemoryTest, SteadyStateEchoLeavesNothingQueued) {
+  // After each message has gone out, nothing stays queued in the wrapper or under it.
   MemoryPair pair;
   pair.pump();
   for (int i = 0; i < 100; ++i) {
