@@ -37,6 +37,7 @@ Protocol& StringTransport::requireProtocol(const char* what) const {
 }
 
 void StringTransport::receive(Bytes data) {
+  if (!connected_ && protocol_ == nullptr && released_) return;  // see reportConnectionLost
   Protocol& protocol = requireProtocol("receive");
   if (!reading()) return;
   if (producerState_ != ProducerState::producing) {
@@ -47,6 +48,7 @@ void StringTransport::receive(Bytes data) {
 }
 
 void StringTransport::receiveEof() {
+  if (!connected_ && protocol_ == nullptr && released_) return;  // see reportConnectionLost
   Protocol& protocol = requireProtocol("receiveEof");
   if (!connected_) return;
   if (auto* halfCloseable = dynamic_cast<HalfCloseableProtocol*>(&protocol)) {
@@ -70,6 +72,13 @@ void StringTransport::reportConnectionLost(const Failure& reason) {
   }
   if (protocol_ != nullptr) {
     detail::ProtocolAccess::deliverConnectionLost(*protocol_, reason);
+  }
+  // A protocol put in by replaceProtocol holds this transport: let it go, as a real
+  // transport lets go of its protocol once the loss was reported.
+  if (inserted_) {
+    protocol_ = nullptr;
+    released_ = true;
+    inserted_.reset();
   }
 }
 

@@ -28,6 +28,14 @@ struct MemoryPair {
     serverSide->makeConnection(*serverTls);
     clientSide->makeConnection(*clientTls);
   }
+  // Ends both connections (a no-op if a test already did), which breaks the cycle between
+  // each TLS protocol and the protocol it wraps.
+  ~MemoryPair() {
+    serverSide->reportConnectionLost();
+    clientSide->reportConnectionLost();
+  }
+  MemoryPair(const MemoryPair&) = delete;
+  MemoryPair& operator=(const MemoryPair&) = delete;
   // Moves bytes both ways until neither side has more to say.
   void pump() {
     for (int rounds = 0; rounds < 100; ++rounds) {
@@ -154,6 +162,41 @@ TEST(TlsMemoryTest, SteadyStateEchoLeavesNothingQueued) {
   }
   EXPECT_EQ(pair.serverSeen.received.size(), 100u * 1024);
   EXPECT_EQ(pair.clientProtocol->transport().writeBufferSize(), 0u);
+}
+
+TEST(TlsMemoryTest, StartTlsOverStringTransports) {
+  // Both sides start in plain text; what they wrote before startTLS goes first, in clear.
+  Seen serverSeen, clientSeen;
+  Recorder server(serverSeen), client(clientSeen);
+  auto serverSide = std::make_shared<StringTransport>();
+  auto clientSide = std::make_shared<StringTransport>();
+  serverSide->makeConnection(server);
+  clientSide->makeConnection(client);
+  client.transport().write("STARTTLS\n");
+  serverSide->receive(clientSide->value());
+  clientSide->clear();
+  server.transport().write("GO\n");
+  tls::startTLS(server, serverOptions());
+  EXPECT_EQ(serverSide->value(), "GO\n") << "the plain reply must go first, and the server waits for a hello";
+  clientSide->receive(serverSide->value());
+  serverSide->clear();
+  tls::TLSTransport& tlsTransport = tls::startTLS(client, clientOptions());
+  EXPECT_EQ(&client.transport(), &tlsTransport);
+  client.transport().write("secret");
+  EXPECT_EQ(clientSide->value().find("secret"), std::string::npos);
+  for (int round = 0; round < 10 && !(clientSide->value().empty() && serverSide->value().empty()); ++round) {
+    std::string toServer = clientSide->value(), toClient = serverSide->value();
+    clientSide->clear();
+    serverSide->clear();
+    if (!toServer.empty()) serverSide->receive(toServer);
+    if (!toClient.empty()) clientSide->receive(toClient);
+  }
+  EXPECT_TRUE(clientSeen.handshake);
+  EXPECT_EQ(serverSeen.received, "STARTTLS\nsecret");
+  EXPECT_EQ(clientSeen.received, "GO\n");
+  serverSide->reportConnectionLost();
+  clientSide->reportConnectionLost();
+  ASSERT_TRUE(serverSeen.lost && clientSeen.lost);
 }
 
 }  // namespace

@@ -240,6 +240,7 @@ class StringTransport : public Transport, public std::enable_shared_from_this<St
   Address peer_;
   Protocol* protocol_ = nullptr;
   std::shared_ptr<Protocol> inserted_;  // a protocol put in by replaceProtocol, which we own
+  bool released_ = false;               // inserted_ was let go after the loss
   IReactorTime* clock_ = nullptr;
   std::string written_;
   std::string queued_;
