@@ -101,10 +101,11 @@ class KeepingFactory : public tls::TLSMemoryBIOFactory {
  public:
   using TLSMemoryBIOFactory::TLSMemoryBIOFactory;
   std::shared_ptr<torsion::Protocol> buildProtocol(const torsion::Address& address) override {
-    built = TLSMemoryBIOFactory::buildProtocol(address);
-    return built;
+    auto made = TLSMemoryBIOFactory::buildProtocol(address);
+    built = made;
+    return made;
   }
-  std::shared_ptr<torsion::Protocol> built;
+  std::weak_ptr<torsion::Protocol> built;  // weak: the protocol's `factory` points back here
 };
 
 TEST_P(TlsConnectionTest, CloseNotifyIsConnectionDoneAndItsAbsenceATruncation) {
@@ -141,7 +142,7 @@ TEST_P(TlsConnectionTest, CloseNotifyIsConnectionDoneAndItsAbsenceATruncation) {
                   torsion::ClientFactory::forProtocol<Trigger>(std::ref(truncated)), clientOptions());
   ASSERT_TRUE(runUntil(
       reactor, [&] { return bare.received == "cut"; }, 10, "the second connection"));
-  keeping->built->transport().loseConnection();
+  keeping->built.lock()->transport().loseConnection();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return clean.lost && truncated.lost; }, 10, "both ends"));
   EXPECT_EQ(clean.received, "bye");
