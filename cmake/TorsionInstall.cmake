@@ -5,13 +5,13 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS torsion_framework torsion_protocols torsion_testing torsion_http
+install(TARGETS torsion_framework torsion_protocols torsion_testing torsion_http torsion_tls
         EXPORT torsionTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY framework/include/torsion protocols/include/torsion
+install(DIRECTORY framework/include/torsion protocols/include/torsion tls/include/torsion
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT torsionTargets NAMESPACE torsion:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/torsion)
 
@@ -24,7 +24,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/torsionConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/torsionConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/torsion)
 
-# pkg-config: torsion (framework and protocols) and torsion-testing. The prefix is found
+# pkg-config: torsion (framework and protocols), torsion-testing and torsion-tls (OpenSSL). The prefix is found
 # from the .pc file's own place (${pcfiledir}), so the files stay true wherever the tree
 # is installed or unpacked (`--prefix`, DESTDIR, the Debian package).
 set(TORSION_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
@@ -36,7 +36,7 @@ set(TORSION_PC_LIBS_PRIVATE "")
 if(TORSION_LIBKQUEUE_ROOT AND NOT TORSION_HAVE_KQUEUE)
   set(TORSION_PC_LIBS_PRIVATE "-L${TORSION_LIBKQUEUE_ROOT}/lib -lkqueue")
 endif()
-foreach(_pc torsion torsion-testing)
+foreach(_pc torsion torsion-testing torsion-tls)
   configure_file(cmake/${_pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${_pc}.pc @ONLY)
   install(FILES ${CMAKE_CURRENT_BINARY_DIR}/${_pc}.pc DESTINATION ${TORSION_PC_DIR})
 endforeach()

@@ -10,7 +10,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 # The headers include fmt's, and the static libraries need fmt's at link time.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libfmt-dev, zlib1g-dev")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libfmt-dev, zlib1g-dev, libssl-dev")
 if(BUILD_SHARED_LIBS)
   # dpkg-shlibdeps adds the C/C++ runtime the shared libraries need.
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

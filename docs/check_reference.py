@@ -23,7 +23,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
-NAMESPACES = ["torsion", "torsion::log", "torsion::protocols", "torsion::testing"]
+NAMESPACES = ["torsion", "torsion::log", "torsion::protocols", "torsion::testing", "torsion::tls"]
 
 # A sample of the free functions a user calls, one or more per header that has them.
 FUNCTIONS = {
@@ -31,6 +31,7 @@ FUNCTIONS = {
                 "maybeDeferred", "gatherResults", "race", "deferLater", "deferToThread",
                 "attachToIoContext", "deliverConnectionLost"],
     "torsion::log": ["setSink"],
+    "torsion::tls": ["listenSSL", "connectSSL", "startTLS", "optionsForClientTLS", "wrapClientFactory"],
 }
 
 # A brief that ends with one of these was cut inside a sentence.

@@ -1,5 +1,6 @@
 // echo_client: opens N concurrent connections to an echo server, sends M messages of S
 // bytes on each (one at a time), checks every echoed byte and prints a summary.
+#include <torsion/tls.hpp>
 #include <torsion/torsion.hpp>
 
 #include <chrono>
@@ -44,7 +45,9 @@ class EchoChecker : public torsion::Protocol {
   }
 
   void connectionLost(const torsion::Failure& reason) override {
-    if (messagesLeft_ > 0 || received_ != 0) {
+    // Our own loseConnection ends cleanly; anything else (a refused TLS handshake, which
+    // may come after the last message was queued) is a failure.
+    if (messagesLeft_ > 0 || received_ != 0 || !reason.check<torsion::ConnectionDone>()) {
       ++totals_.failed;
       std::cerr << "echo_client: connection lost early: " << reason.getErrorMessage() << "\n";
     }
@@ -94,6 +97,8 @@ int main(int argc, char** argv) {
   int connections = 100;
   int messages = 100;
   std::size_t size = 64;
+  bool tls = false;
+  std::string caFile;
 
   torsion_examples::CommandLine cli(
       "echo_client", "Opens N connections to an echo server, sends M messages of S bytes on each, checks every byte.");
@@ -109,6 +114,9 @@ int main(int argc, char** argv) {
              [&](std::string_view v) { messages = torsion_examples::parseNumber<int>(v, 0, 100000000); });
   cli.option("--size", "S", "bytes per message (default 64)",
              [&](std::string_view v) { size = torsion_examples::parseNumber<std::size_t>(v, 1, 16 * 1024 * 1024); });
+  cli.flag("--tls", "speak TLS, verifying the server's certificate for --host", [&] { tls = true; });
+  cli.option("--cafile", "PEM", "with --tls: trust these CA certificates instead of the system's",
+             [&](std::string_view v) { caFile = std::string(v); });
   cli.parse(argc, argv);
 
   try {
@@ -118,7 +126,15 @@ int main(int argc, char** argv) {
     auto factory = std::make_shared<CheckerFactory>(totals, reactor);
     factory->protocol = [&] { return std::make_shared<EchoChecker>(totals, messages, size); };
     auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < connections; ++i) reactor.connectTCP(host, port, factory, 10);
+    if (tls) {
+      // One options object for every connection: one context, and later connections resume
+      // the first one's session.
+      auto options = torsion::tls::optionsForClientTLS(
+          host, caFile.empty() ? torsion::tls::platformTrust() : torsion::tls::TrustRoot::fromCAFile(caFile));
+      for (int i = 0; i < connections; ++i) torsion::tls::connectSSL(reactor, host, port, factory, options, 10);
+    } else {
+      for (int i = 0; i < connections; ++i) reactor.connectTCP(host, port, factory, 10);
+    }
     reactor.run();
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf(

@@ -1,6 +1,7 @@
 // echo_server: the flagship demo. Echoes every byte back on one event loop (or one per
 // core with --reactors), with the backend chosen on the command line.
 #include <torsion/protocols/echo.hpp>
+#include <torsion/tls.hpp>
 #include <torsion/torsion.hpp>
 
 #include <atomic>
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
   std::string backend;
   bool noDelay = true;
   unsigned reactors = 1;
+  std::string tlsCertificate;
+  std::string tlsKey;
 
   torsion_examples::CommandLine cli("echo_server", "Echoes every byte it receives (RFC 862) until SIGINT or SIGTERM.");
   cli.option("--port", "PORT", "port to listen on; 0 lets the system pick (default 8000)",
@@ -58,7 +61,18 @@ int main(int argc, char** argv) {
              "reactors on threads of their own sharing the port with SO_REUSEPORT; 0 = one per core (default 1)",
              [&](std::string_view v) { reactors = torsion_examples::parseNumber<unsigned>(v, 0, 1024); });
   cli.flag("--nagle", "leave Nagle's algorithm on (TCP_NODELAY off)", [&] { noDelay = false; });
+  cli.option("--tls-cert", "PEM", "serve TLS with this certificate chain (needs --tls-key)",
+             [&](std::string_view v) { tlsCertificate = std::string(v); });
+  cli.option("--tls-key", "PEM", "the private key of --tls-cert", [&](std::string_view v) { tlsKey = std::string(v); });
   cli.parse(argc, argv);
+  if (tlsCertificate.empty() != tlsKey.empty()) {
+    std::cerr << "echo_server: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  if (!tlsCertificate.empty() && reactors != 1) {
+    std::cerr << "echo_server: --tls-cert serves from one reactor; leave out --reactors\n";
+    return 2;
+  }
 
   auto makeFactory = [noDelay] {
     return noDelay ? torsion::Factory::forProtocol<Counted<NoDelayEcho>>()
@@ -79,12 +93,16 @@ int main(int argc, char** argv) {
     }
     {
       torsion::Reactor reactor(backend);
-      auto listening = reactor.listenTCP(port, makeFactory(), 1024, interface);
+      auto listening =
+          tlsCertificate.empty()
+              ? reactor.listenTCP(port, makeFactory(), 1024, interface)
+              : torsion::tls::listenSSL(reactor, port, makeFactory(),
+                                        torsion::tls::ServerTLSOptions({tlsCertificate, tlsKey}), 1024, interface);
       // Announce from inside run(), once SIGINT/SIGTERM handlers are in place, so a script
       // that stops the server right after reading this line gets a clean shutdown.
       reactor.callWhenRunning([&] {
-        std::printf("listening on %s (%s backend)\n", listening->getHost().toString().c_str(),
-                    reactor.backendName().c_str());
+        std::printf("listening on %s (%s backend%s)\n", listening->getHost().toString().c_str(),
+                    reactor.backendName().c_str(), tlsCertificate.empty() ? "" : ", TLS");
         std::fflush(stdout);
       });
       reactor.addSystemEventTrigger(torsion::EventPhase::before, "shutdown", [] {

@@ -12,6 +12,7 @@
 #include <cassert>
 #include <cerrno>
 #include <stdexcept>
+#include <utility>
 
 #include "connection_failures.hpp"
 #include "protocol_access.hpp"
@@ -67,6 +68,15 @@ bool TcpConnection::start(const std::shared_ptr<TcpConnection>& connection, std:
   if (observer) connection->extras().observer = std::move(observer);
   connection->guarded("connectionMade", [&] { connection->protocol_->makeConnection(connection); });
   return true;
+}
+
+std::shared_ptr<Protocol> TcpConnection::replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next) {
+  if (!next) throw std::invalid_argument("replaceProtocol: the new protocol is null");
+  if (protocol_.get() != &current) throw std::logic_error("replaceProtocol: not this transport's protocol");
+  if (closingOrClosed()) throw std::logic_error("replaceProtocol: the connection is closing or closed");
+  // The caller (a wrapper) keeps the old protocol; if we are inside its dataReceived, it
+  // stays alive through the returned reference.
+  return std::exchange(protocol_, std::move(next));
 }
 
 void TcpConnection::moveTo(ConnectionState next) noexcept {

@@ -97,6 +97,7 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   void setTcpKeepAlive(bool enabled) override;
   bool getTcpKeepAlive() const override;
   Reactor* reactor() const noexcept override { return &core_.owner(); }
+  std::shared_ptr<Protocol> replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next) override;
 
   // IPushProducer: pausing a transport stops reading from its socket.
   void pauseProducing() override;

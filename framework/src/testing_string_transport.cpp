@@ -17,6 +17,18 @@ void StringTransport::makeConnection(Protocol& protocol) {
   protocol.makeConnection(shared_from_this());
 }
 
+std::shared_ptr<Protocol> StringTransport::replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next) {
+  if (!next) throw std::invalid_argument("StringTransport::replaceProtocol: the new protocol is null");
+  if (protocol_ != &current) throw std::logic_error("StringTransport::replaceProtocol: not this transport's protocol");
+  if (!connected_) throw std::logic_error("StringTransport::replaceProtocol: the connection is lost");
+  // Non-owning unless `current` was itself put in here: the test owns the first protocol.
+  std::shared_ptr<Protocol> old =
+      inserted_.get() == &current ? std::move(inserted_) : std::shared_ptr<Protocol>(std::shared_ptr<void>(), &current);
+  protocol_ = next.get();
+  inserted_ = std::move(next);
+  return old;
+}
+
 Protocol& StringTransport::requireProtocol(const char* what) const {
   if (protocol_ == nullptr) {
     throw std::logic_error(std::string("StringTransport::") + what + ": connect a protocol with makeConnection first");
@@ -25,6 +37,7 @@ Protocol& StringTransport::requireProtocol(const char* what) const {
 }
 
 void StringTransport::receive(Bytes data) {
+  if (!connected_ && protocol_ == nullptr && released_) return;  // see reportConnectionLost
   Protocol& protocol = requireProtocol("receive");
   if (!reading()) return;
   if (producerState_ != ProducerState::producing) {
@@ -35,6 +48,7 @@ void StringTransport::receive(Bytes data) {
 }
 
 void StringTransport::receiveEof() {
+  if (!connected_ && protocol_ == nullptr && released_) return;  // see reportConnectionLost
   Protocol& protocol = requireProtocol("receiveEof");
   if (!connected_) return;
   if (auto* halfCloseable = dynamic_cast<HalfCloseableProtocol*>(&protocol)) {
@@ -58,6 +72,13 @@ void StringTransport::reportConnectionLost(const Failure& reason) {
   }
   if (protocol_ != nullptr) {
     detail::ProtocolAccess::deliverConnectionLost(*protocol_, reason);
+  }
+  // A protocol put in by replaceProtocol holds this transport: let it go, as a real
+  // transport lets go of its protocol once the loss was reported.
+  if (inserted_) {
+    protocol_ = nullptr;
+    released_ = true;
+    inserted_.reset();
   }
 }
 

@@ -15,6 +15,7 @@ namespace torsion {
 
 class Factory;
 class Reactor;
+struct ProtocolWrapping;
 namespace detail {
 struct ProtocolAccess;
 }
@@ -119,6 +120,7 @@ class Protocol {
 
  private:
   friend struct detail::ProtocolAccess;
+  friend struct ProtocolWrapping;
   std::shared_ptr<Transport> transport_;
   bool connected_ = false;
   Lifetime lifetime_;  // ended by the transport once connectionLost has returned

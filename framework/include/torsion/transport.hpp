@@ -12,6 +12,7 @@
 namespace torsion {
 
 class IReactorTime;
+class Protocol;
 class Reactor;
 
 /// A bidirectional byte stream, handed to a Protocol by makeConnection. It is also a
@@ -127,6 +128,19 @@ class Transport : public IPushProducer {
   /// reactor by default; testing::StringTransport returns the one given to its setClock.
   /// nullptr if there is none.
   virtual IReactorTime* clock() const noexcept;
+
+  /// Makes `next` this transport's protocol in place of `current`, without calling any
+  /// of their hooks: from now on `next` receives dataReceived and connectionLost. This is
+  /// the hook that lets a wrapping protocol be inserted on a live connection (TLS's
+  /// startTLS, through torsion::ProtocolWrapping::insertWrapper); user code rarely calls
+  /// it. Bytes already written stay queued and are sent first.
+  /// @return the transport's own reference to `current` (which keeps it alive while the
+  /// transport owns it; a non-owning pointer for transports that do not own their
+  /// protocol, such as testing::StringTransport).
+  /// @throws std::logic_error if `current` is not this transport's protocol, if the
+  /// connection is not open, or if this kind of transport cannot change its protocol
+  /// (the default).
+  virtual std::shared_ptr<Protocol> replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next);
 };
 
 /// A listening socket returned by Reactor::listenTCP (Twisted's IListeningPort). The

@@ -222,6 +222,13 @@ class StringTransport : public Transport, public std::enable_shared_from_this<St
   /// The clock given to setClock, or nullptr.
   IReactorTime* clock() const noexcept override { return clock_; }
 
+  /// Makes `next` the protocol that receive() and the loss reach, in place of `current`
+  /// (see Transport::replaceProtocol); the transport keeps `next` alive.
+  /// @return a non-owning pointer to `current` (the test owns it).
+  /// @throws std::logic_error if `current` is not this transport's protocol or the
+  /// connection is lost.
+  std::shared_ptr<Protocol> replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next) override;
+
  private:
   Protocol& requireProtocol(const char* what) const;
   bool reading() const noexcept { return connected_ && !disconnecting_; }
@@ -232,6 +239,8 @@ class StringTransport : public Transport, public std::enable_shared_from_this<St
   Address host_;
   Address peer_;
   Protocol* protocol_ = nullptr;
+  std::shared_ptr<Protocol> inserted_;  // a protocol put in by replaceProtocol, which we own
+  bool released_ = false;               // inserted_ was let go after the loss
   IReactorTime* clock_ = nullptr;
   std::string written_;
   std::string queued_;

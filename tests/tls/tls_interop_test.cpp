@@ -1,0 +1,189 @@
+// torsion's TLS against real peers on every backend: openssl s_server and s_client, and
+// nginx (skipped with a reason when it is not installed). Each peer is started by the
+// test on a free loopback port and killed at the end.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <torsion/tls.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "raw_socket.hpp"
+#include "reactor_test_support.hpp"
+#include "subprocess.hpp"
+#include "tls_test_support.hpp"
+
+namespace {
+
+using torsion_test::clientOptions;
+using torsion_test::Recorder;
+using torsion_test::runUntil;
+using torsion_test::Seen;
+using torsion_test::serverOptions;
+using torsion_test::Subprocess;
+using torsion_test::TestCertificates;
+using torsion_test::tlsKind;
+namespace tls = torsion::tls;
+
+class TlsInteropTest : public torsion_test::BackendTest {};
+
+// Starts `openssl s_server` on a free port (retrying if another process took it first).
+std::unique_ptr<Subprocess> startSServer(std::uint16_t& port, const std::vector<std::string>& extra) {
+  const auto& certificates = TestCertificates::get();
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port = torsion_test::unusedPort();
+    std::vector<std::string> argv{"openssl",  "s_server",
+                                  "-accept",  "127.0.0.1:" + std::to_string(port),
+                                  "-cert",    certificates.path("server.pem"),
+                                  "-key",     certificates.path("server.key"),
+                                  "-naccept", "1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto server = std::make_unique<Subprocess>(argv);
+    if (server->waitForLine("ACCEPT", 10)) return server;
+  }
+  return nullptr;
+}
+
+TEST_P(TlsInteropTest, ClientTalksToOpensslSServer) {
+  std::uint16_t port = 0;
+  auto server = startSServer(port, {"-rev"});
+  ASSERT_TRUE(server) << "openssl s_server did not start";
+  Seen client;
+  torsion::Reactor reactor(backend());
+  tls::connectSSL(reactor, "127.0.0.1", port,
+                  torsion::ClientFactory::forProtocol<Recorder>(std::ref(client), false, "hello torsion\n"),
+                  clientOptions());
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return client.received.find("noisrot olleh") != std::string::npos; }, 10,
+      "s_server's reversed line"))
+      << server->output();
+  EXPECT_TRUE(client.handshake);
+}
+
+// A server that greets and closes with close_notify.
+class Greeter : public torsion::Protocol {
+ public:
+  void connectionMade() override {
+    transport().write("hello from torsion\n");
+    transport().loseConnection();
+  }
+};
+
+// Runs `openssl s_client` against a torsion server; returns its output once it exits.
+std::string runSClient(torsion::Reactor& reactor, std::uint16_t port, const std::vector<std::string>& extra) {
+  const auto& certificates = TestCertificates::get();
+  std::vector<std::string> argv{"openssl",
+                                "s_client",
+                                "-connect",
+                                "127.0.0.1:" + std::to_string(port),
+                                "-CAfile",
+                                certificates.path("ca.pem"),
+                                "-verify_hostname",
+                                "localhost",
+                                "-verify_return_error",
+                                "-ign_eof"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Subprocess client(argv);
+  std::optional<int> status;
+  EXPECT_TRUE(runUntil(
+      reactor, [&] { return (status = client.waitForExit(0)).has_value(); }, 10, "s_client to exit"));
+  return client.output();
+}
+
+TEST_P(TlsInteropTest, OpensslSClientVerifiesTheServer) {
+  torsion::Reactor reactor(backend());
+  auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Greeter>(), serverOptions(), 50, "127.0.0.1");
+  const std::string output = runSClient(reactor, port->getHost().port, {});
+  EXPECT_NE(output.find("hello from torsion"), std::string::npos) << output;
+  EXPECT_NE(output.find("Verify return code: 0 (ok)"), std::string::npos) << output;
+}
+
+TEST_P(TlsInteropTest, NoSharedVersionWithOpensslSClientIsNamed) {
+  // (s_server, asked for a version it lacks, resets without an alert; s_client is the
+  // peer that offers only TLS 1.2 here.)
+  Seen server;
+  tls::ServerTLSSettings settings;
+  settings.minimumVersion = tls::TLSVersion::tls1_3;
+  torsion::Reactor reactor(backend());
+  auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Recorder>(std::ref(server)),
+                             serverOptions(settings), 50, "127.0.0.1");
+  const std::string output = runSClient(reactor, port->getHost().port, {"-tls1_2"});
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return server.lost.has_value(); }, 10, "the refusal"));
+  EXPECT_EQ(tlsKind(*server.lost), tls::TLSErrorKind::noSharedVersion) << server.lost->toString();
+  EXPECT_NE(server.lost->getErrorMessage().find("unsupported protocol"), std::string::npos)
+      << server.lost->getErrorMessage();
+  EXPECT_NE(output.find("alert protocol version"), std::string::npos) << output;
+}
+
+TEST_P(TlsInteropTest, MutualTlsWithOpensslSClient) {
+  tls::ServerTLSSettings settings;
+  settings.clientCertificateAuthority = TestCertificates::get().ca();
+  torsion::Reactor reactor(backend());
+  auto port =
+      tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Greeter>(), serverOptions(settings), 50, "127.0.0.1");
+  const auto& certificates = TestCertificates::get();
+  const std::string accepted =
+      runSClient(reactor, port->getHost().port,
+                 {"-cert", certificates.path("client.pem"), "-key", certificates.path("client.key")});
+  EXPECT_NE(accepted.find("hello from torsion"), std::string::npos) << accepted;
+  const std::string refused = runSClient(reactor, port->getHost().port, {});
+  EXPECT_EQ(refused.find("hello from torsion"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("alert"), std::string::npos) << refused;
+}
+
+TEST_P(TlsInteropTest, ClientFetchesFromNginxOverTls) {
+  if (!std::filesystem::exists("/usr/sbin/nginx"))
+    GTEST_SKIP() << "nginx is not installed (apt-get install nginx-light)";
+  const auto& certificates = TestCertificates::get();
+  char pattern[] = "/tmp/torsion-nginx-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string dir = pattern;
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
+  const std::uint16_t port = torsion_test::unusedPort();
+  {
+    std::ofstream config(dir + "/nginx.conf");
+    config << "daemon off; master_process off; pid " << dir << "/nginx.pid; error_log " << dir << "/error.log;\n"
+           << "events {}\nhttp {\n  access_log off;\n"
+           << "  client_body_temp_path " << dir << "; proxy_temp_path " << dir << "; fastcgi_temp_path " << dir
+           << "; uwsgi_temp_path " << dir << "; scgi_temp_path " << dir << ";\n"
+           << "  server {\n    listen 127.0.0.1:" << port << " ssl;\n"
+           << "    ssl_certificate " << certificates.path("server.pem") << ";\n"
+           << "    ssl_certificate_key " << certificates.path("server.key") << ";\n"
+           << "    location / { return 200 \"hello from nginx\\n\"; }\n  }\n}\n";
+  }
+  Subprocess nginx({"/usr/sbin/nginx", "-p", dir, "-e", dir + "/error.log", "-c", dir + "/nginx.conf"});
+  const double deadline = torsion_test::now() + 10;
+  bool up = false;
+  while (!up && torsion_test::now() < deadline) {
+    try {
+      torsion_test::connectLoopback(port);
+      up = true;
+    } catch (const std::exception&) {
+      ::usleep(20000);  // polling a child process's start, not synchronising our own code
+    }
+  }
+  ASSERT_TRUE(up) << "nginx did not start: " << nginx.output();
+  Seen client;
+  torsion::Reactor reactor(backend());
+  tls::connectSSL(reactor, "127.0.0.1", port,
+                  torsion::ClientFactory::forProtocol<Recorder>(std::ref(client), false,
+                                                                "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"),
+                  clientOptions());
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return client.lost.has_value(); }, 10, "nginx's response"));
+  EXPECT_NE(client.received.find("200 OK"), std::string::npos) << client.received;
+  EXPECT_NE(client.received.find("hello from nginx"), std::string::npos) << client.received;
+  EXPECT_TRUE(client.lost->check<torsion::ConnectionDone>())
+      << "nginx closes with close_notify: " << client.lost->toString();
+}
+
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(TlsInteropTest);
+
+}  // namespace

@@ -1,0 +1,298 @@
+#include "tls_protocol.hpp"
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <torsion/errors.hpp>
+#include <torsion/protocol_wrapping.hpp>
+
+#include <climits>
+#include <stdexcept>
+#include <utility>
+
+#include "tls_error_classify.hpp"
+
+namespace torsion::tls::detail {
+
+namespace {
+
+// OpenSSL's largest record plaintext; a read of this size takes a whole record, and the
+// outgoing BIO is drained in pieces of this size.
+constexpr std::size_t kRecord = 16 * 1024;
+
+}  // namespace
+
+TlsProtocol::TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<Protocol> wrapped, bool startTLS)
+    : context_(std::move(context)), wrapped_(std::move(wrapped)), startTLS_(startTLS) {}
+
+TlsProtocol::~TlsProtocol() = default;
+
+void TlsProtocol::connectionMade() {
+  ssl_ = context_->newConnection();
+  in_ = BIO_new(BIO_s_mem());
+  out_ = BIO_new(BIO_s_mem());
+  if (in_ == nullptr || out_ == nullptr) {
+    BIO_free(in_);
+    BIO_free(out_);
+    throw std::bad_alloc();
+  }
+  // A read from an empty BIO means "wait for more", not end of file.
+  BIO_set_mem_eof_return(in_, -1);
+  BIO_set_mem_eof_return(out_, -1);
+  SSL_set_bio(ssl_.get(), in_, out_);
+  buffer_ = std::make_unique<char[]>(2 * kRecord);
+  if (const double timeout = context_->handshakeTimeout(); timeout > 0 && clock() != nullptr) {
+    handshakeTimer_ = callLater(timeout, [this, timeout] {
+      fail(Failure(TLSError(TLSErrorKind::handshakeTimeout, "TLS handshake failed: no answer within " +
+                                                                std::to_string(timeout) + " s [handshakeTimeout]")));
+      if (lower() != nullptr) lower()->abortConnection();
+    });
+  }
+  advanceHandshake();  // a client sends its ClientHello now
+  if (!startTLS_ && wrapped_ && state_ != TlsState::closed) wrapped_->makeConnection(shared_from_this());
+}
+
+void TlsProtocol::advanceHandshake() {
+  ERR_clear_error();
+  const int result = SSL_do_handshake(ssl_.get());
+  if (result == 1) {
+    flushOutgoing();
+    onHandshakeDone();
+    return;
+  }
+  const int error = SSL_get_error(ssl_.get(), result);
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    flushOutgoing();
+    return;
+  }
+  fail(Failure(classifyFailure(ssl_.get(), true, context_->hostname())));
+}
+
+void TlsProtocol::onHandshakeDone() {
+  handshakeDone_ = true;
+  state_ = TlsState::established;
+  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  if (auto* listener = dynamic_cast<IHandshakeListener*>(wrapped_.get())) listener->handshakeCompleted();
+  if (state_ != TlsState::established) return;  // the listener closed
+  if (!pending_.empty()) {
+    std::string queued = std::move(pending_);
+    pending_.clear();
+    writeThrough(Bytes(queued));
+  }
+  if (closeRequest_ == CloseRequest::pending) sendCloseNotify();
+}
+
+void TlsProtocol::dataReceived(Bytes data) {
+  if (state_ == TlsState::closed || !ssl_) return;
+  if (state_ == TlsState::closing && !closeNotifySent_) return;  // failed: ignore the rest
+  BIO_write(in_, data.data(), static_cast<int>(data.size()));
+  if (state_ == TlsState::handshaking) {
+    advanceHandshake();
+    if (state_ == TlsState::handshaking) return;
+  }
+  readApplicationData();
+}
+
+void TlsProtocol::readApplicationData() {
+  char* buffer = buffer_.get();
+  while ((state_ == TlsState::established || state_ == TlsState::closing) && !readPaused_ && !closeNotifyReceived_) {
+    ERR_clear_error();
+    const int got = SSL_read(ssl_.get(), buffer, static_cast<int>(kRecord));
+    if (got > 0) {
+      if (wrapped_ && !disconnecting_) wrapped_->dataReceived(Bytes(buffer, static_cast<std::size_t>(got)));
+      continue;
+    }
+    const int error = SSL_get_error(ssl_.get(), got);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) break;
+    if (error == SSL_ERROR_ZERO_RETURN) {
+      // The peer's close_notify: a clean end. Answer it and close.
+      closeNotifyReceived_ = true;
+      sendCloseNotify();
+      break;
+    }
+    fail(Failure(classifyFailure(ssl_.get(), false, context_->hostname())));
+    break;
+  }
+  flushOutgoing();  // TLS 1.3 tickets, key updates
+}
+
+void TlsProtocol::connectionLost(const Failure& reason) {
+  state_ = TlsState::closed;
+  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  // Break the cycle (the user's protocol holds us as its transport) once it was told.
+  std::shared_ptr<Protocol> wrapped = std::move(wrapped_);
+  if (wrapped && wrapped->connected()) ProtocolWrapping::deliverConnectionLost(*wrapped, reasonForUser(reason));
+}
+
+Failure TlsProtocol::reasonForUser(const Failure& lowerReason) const {
+  if (failure_) return *failure_;
+  if (lowerReason.check<ConnectionAborted>()) return lowerReason;
+  if (!handshakeDone_ && lowerReason.check<ConnectionDone>()) {
+    return Failure(TLSError(TLSErrorKind::handshakeFailed,
+                            "TLS handshake failed: the peer closed the connection during the handshake"));
+  }
+  if (closeNotifyReceived_ || closeNotifySent_) {
+    return lowerReason.check<ConnectionLost>() ? lowerReason : Failure(ConnectionDone());
+  }
+  if (lowerReason.check<ConnectionDone>()) {
+    return Failure(ConnectionLost("TLS connection truncated: the peer closed without sending close_notify"));
+  }
+  return lowerReason;
+}
+
+void TlsProtocol::write(Bytes data) {
+  if (data.empty() || disconnecting_ || state_ == TlsState::closed || state_ == TlsState::closing) return;
+  if (state_ == TlsState::handshaking) {
+    pending_.append(data.data(), data.size());  // sent through TLS once the handshake is done
+    return;
+  }
+  writeThrough(data);
+}
+
+void TlsProtocol::writeSequence(std::span<const Bytes> data) {
+  for (const Bytes& piece : data) write(piece);
+}
+
+void TlsProtocol::writeThrough(Bytes data) {
+  std::size_t offset = 0;
+  while (offset < data.size()) {
+    const int chunk = static_cast<int>(std::min<std::size_t>(data.size() - offset, INT_MAX / 2));
+    ERR_clear_error();
+    const int wrote = SSL_write(ssl_.get(), data.data() + offset, chunk);
+    if (wrote <= 0) {
+      fail(Failure(classifyFailure(ssl_.get(), false, context_->hostname())));
+      return;
+    }
+    offset += static_cast<std::size_t>(wrote);
+  }
+  flushOutgoing();
+}
+
+void TlsProtocol::flushOutgoing() {
+  if (out_ == nullptr) return;
+  char* buffer = buffer_.get() + kRecord;
+  while (BIO_ctrl_pending(out_) > 0) {
+    const int got = BIO_read(out_, buffer, static_cast<int>(kRecord));
+    if (got <= 0) break;
+    if (lower() != nullptr) lower()->write(Bytes(buffer, static_cast<std::size_t>(got)));
+  }
+}
+
+void TlsProtocol::sendCloseNotify() {
+  if (closeNotifySent_ || !ssl_) return;
+  closeNotifySent_ = true;
+  state_ = TlsState::closing;
+  ERR_clear_error();
+  SSL_shutdown(ssl_.get());  // queues close_notify; we do not wait for the peer's
+  flushOutgoing();
+  if (lower() != nullptr) lower()->loseConnection();  // after what is queued
+}
+
+void TlsProtocol::fail(const Failure& failure) {
+  if (state_ == TlsState::closed) return;
+  if (!failure_) failure_ = failure;
+  const bool wasClosing = state_ == TlsState::closing;
+  state_ = TlsState::closing;
+  pending_.clear();  // never sent in plain text, and never after a failure
+  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  if (wasClosing) return;
+  flushOutgoing();  // the alert OpenSSL made, if any
+  if (lower() != nullptr) lower()->loseConnection();
+}
+
+void TlsProtocol::loseConnection() {
+  if (disconnecting_ || state_ == TlsState::closed) return;
+  disconnecting_ = true;
+  if (state_ == TlsState::handshaking) {
+    closeRequest_ = CloseRequest::pending;
+    return;
+  }
+  if (state_ == TlsState::established) sendCloseNotify();
+}
+
+void TlsProtocol::abortConnection() {
+  if (state_ == TlsState::closed) return;
+  disconnecting_ = true;
+  pending_.clear();
+  if (!failure_) failure_ = Failure(ConnectionAborted());
+  state_ = TlsState::closing;
+  if (lower() != nullptr) lower()->abortConnection();
+}
+
+Address TlsProtocol::getPeer() const { return lower() != nullptr ? lower()->getPeer() : Address{}; }
+Address TlsProtocol::getHost() const { return lower() != nullptr ? lower()->getHost() : Address{}; }
+
+std::size_t TlsProtocol::writeBufferSize() const {
+  return pending_.size() + (lower() != nullptr ? lower()->writeBufferSize() : 0);
+}
+
+void TlsProtocol::setWriteWatermarks(std::size_t high, std::size_t low) {
+  if (low > high) throw std::invalid_argument("setWriteWatermarks: low > high");
+  if (lower() != nullptr) lower()->setWriteWatermarks(high, low);
+}
+
+// A producer writing to us is registered with the real transport: our writes reach it at
+// once (after the handshake), so its queue is the back-pressure the producer must feel.
+void TlsProtocol::registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) {
+  if (lower() == nullptr) throw std::logic_error("registerProducer: the TLS connection is not connected");
+  lower()->registerProducer(std::move(producer), streaming);
+}
+
+void TlsProtocol::unregisterProducer() {
+  if (lower() != nullptr) lower()->unregisterProducer();
+}
+
+void TlsProtocol::setTcpNoDelay(bool enabled) { transport().setTcpNoDelay(enabled); }
+bool TlsProtocol::getTcpNoDelay() const { return transport().getTcpNoDelay(); }
+void TlsProtocol::setTcpKeepAlive(bool enabled) { transport().setTcpKeepAlive(enabled); }
+bool TlsProtocol::getTcpKeepAlive() const { return transport().getTcpKeepAlive(); }
+Reactor* TlsProtocol::reactor() const noexcept { return lower() != nullptr ? lower()->reactor() : nullptr; }
+IReactorTime* TlsProtocol::clock() const noexcept { return lower() != nullptr ? lower()->clock() : nullptr; }
+
+std::shared_ptr<Protocol> TlsProtocol::replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next) {
+  if (!next) throw std::invalid_argument("replaceProtocol: the new protocol is null");
+  if (wrapped_.get() != &current) throw std::logic_error("replaceProtocol: not this transport's protocol");
+  if (state_ == TlsState::closed) throw std::logic_error("replaceProtocol: the TLS connection is closed");
+  return std::exchange(wrapped_, std::move(next));
+}
+
+void TlsProtocol::pauseProducing() {
+  readPaused_ = true;
+  if (lower() != nullptr) lower()->pauseProducing();
+}
+
+void TlsProtocol::resumeProducing() {
+  if (!readPaused_) return;
+  readPaused_ = false;
+  if (ssl_ && state_ != TlsState::handshaking) readApplicationData();  // what OpenSSL already holds
+  if (lower() != nullptr) lower()->resumeProducing();
+}
+
+std::string TlsProtocol::negotiatedProtocol() const {
+  if (!ssl_) return {};
+  const unsigned char* name = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &name, &length);
+  return name != nullptr ? std::string(reinterpret_cast<const char*>(name), length) : std::string();
+}
+
+bool TlsProtocol::sessionReused() const noexcept { return ssl_ && SSL_session_reused(ssl_.get()) == 1; }
+
+std::string TlsProtocol::protocolVersion() const {
+  return ssl_ && handshakeDone_ ? std::string(SSL_get_version(ssl_.get())) : std::string();
+}
+
+std::string TlsProtocol::peerCertificateSubject() const {
+  if (!ssl_) return {};
+  X509* peer = SSL_get0_peer_certificate(ssl_.get());
+  if (peer == nullptr) return {};
+  BIO* text = BIO_new(BIO_s_mem());
+  if (text == nullptr) return {};
+  X509_NAME_print_ex(text, X509_get_subject_name(peer), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(text, &data);
+  std::string subject(data, static_cast<std::size_t>(length));
+  BIO_free(text);
+  return subject;
+}
+
+}  // namespace torsion::tls::detail
