@@ -20,11 +20,11 @@ inline double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-/// Iterates `reactor` until `done()` is true or `timeoutSeconds` pass. Every wait in a
-/// test goes through here (or runFor), so no test can hang: on timeout the result is a
-/// failure naming `what`, for ASSERT_TRUE.
+/// Iterates `reactor` until `done()` is true or `timeoutSeconds` pass (5 s unless given).
+/// Every wait in a test goes through here (or runFor), so no test can hang: on timeout
+/// the result is a failure naming `what`, for ASSERT_TRUE.
 template <class Predicate>
-::testing::AssertionResult runUntil(torsion::Reactor& reactor, Predicate&& done, double timeoutSeconds,
+::testing::AssertionResult runUntil(torsion::Reactor& reactor, Predicate&& done, double timeoutSeconds = 5.0,
                                     std::string_view what = "the condition") {
   const double deadline = now() + timeoutSeconds;
   while (!done()) {

@@ -12,11 +12,11 @@
 #include <chrono>
 #include <string>
 
-#include "loop_helpers.hpp"
+#include "reactor_test_support.hpp"
 
 namespace {
 
-using transports_test::iterateUntil;
+using torsion_test::runUntil;
 
 constexpr std::size_t kChunk = 16 * 1024;
 constexpr std::size_t kTotal = 4 * 1024 * 1024;
@@ -176,7 +176,7 @@ TEST_P(FlowControlTest, PullProducerIsAskedForEachChunk) {
   ASSERT_GE(reader, 0);
   std::size_t received = 0;
   char buffer[8192];
-  ASSERT_TRUE(iterateUntil(reactor, [&] {
+  ASSERT_TRUE(runUntil(reactor, [&] {
     ssize_t n = ::recv(reader, buffer, sizeof buffer, 0);
     if (n > 0) received += static_cast<std::size_t>(n);
     return n == 0;
@@ -209,12 +209,12 @@ TEST_P(FlowControlTest, StreamingProducerMustBePushProducer) {
   factory->protocol = [&] { return std::make_shared<Registrar>(&error); };
   auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
   int reader = connectBlockingReader(port->getHost().port);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return !error.empty(); }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return !error.empty(); }));
   ::close(reader);
   EXPECT_NE(error.find("IPushProducer"), std::string::npos) << error;
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, FlowControlTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         transports_test::backendName);
+                         torsion_test::backendTestName);
 
 }  // namespace
