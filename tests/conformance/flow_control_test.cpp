@@ -41,7 +41,8 @@ std::string fillUntilBackedUp(torsion::Reactor& reactor, int fd, double timeoutS
 
 TEST_P(FlowControl, PausingReallyStopsReadingAndResumingRestoresIt) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onMade = [](ScriptedProtocol& self) { self.transport().pauseProducing(); };
   });
@@ -64,7 +65,8 @@ TEST_P(FlowControl, PausingReallyStopsReadingAndResumingRestoresIt) {
 
 TEST_P(FlowControl, PausingInsideDataReceivedStopsFurtherCalls) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onData = [](ScriptedProtocol& self, torsion::Bytes) { self.transport().pauseProducing(); };
   });
@@ -86,7 +88,8 @@ TEST_P(FlowControl, ResumingAfterLoseConnectionDoesNotReadAgain) {
   // Twisted's resumeProducing does nothing once the transport is disconnecting: a
   // connection that is closing must not start delivering data again.
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onData = [](ScriptedProtocol& self, torsion::Bytes) {
       if (self.dataCalls > 1) return;
@@ -143,7 +146,8 @@ TEST_P(FlowControl, AStreamingProducerIsPausedAboveTheHighWaterMarkAndResumedBel
   constexpr std::size_t kTotal = 8 << 20;
   std::shared_ptr<Flood> flood;
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onMade = [&](ScriptedProtocol& self) {
       EXPECT_THROW(self.transport().setWriteWatermarks(10, 20), std::invalid_argument);
@@ -199,7 +203,8 @@ TEST_P(FlowControl, APullProducerIsAskedForOneChunkEachTimeTheQueueDrains) {
   constexpr int kChunks = 64;
   std::shared_ptr<Chunks> chunks;
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onMade = [&](ScriptedProtocol& self) {
       chunks = std::make_shared<Chunks>(self.transport(), kChunks);
@@ -221,7 +226,8 @@ TEST_P(FlowControl, APullProducerIsAskedForOneChunkEachTimeTheQueueDrains) {
 TEST_P(FlowControl, AProducerRegisteredOnALostConnectionIsStopped) {
   Built<ScriptedProtocol> servers;
   std::shared_ptr<Chunks> chunks;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onLost = [&](ScriptedProtocol& self, const torsion::Failure&) {
       chunks = std::make_shared<Chunks>(self.transport(), 1);
