@@ -13,6 +13,7 @@
 
 #include "reactor_signals.hpp"
 #include "socket_ops.hpp"
+#include "system_event_triggers.hpp"
 #include "thread_pool.hpp"
 
 namespace torsion::detail {
@@ -350,33 +351,16 @@ void ReactorCore::suggestThreadPoolSize(std::size_t maxThreads) {
 }
 
 Reactor::TriggerId ReactorCore::addTrigger(EventPhase phase, std::string_view eventType, std::function<void()> fn) {
-  triggers_.push_back({nextTriggerId_, phase, std::string(eventType), std::move(fn)});
-  return nextTriggerId_++;
+  return SystemEventTriggers(triggers_, nextTriggerId_).add(phase, eventType, std::move(fn));
 }
 
-void ReactorCore::removeTrigger(Reactor::TriggerId id) {
-  auto found = std::find_if(triggers_.begin(), triggers_.end(), [id](const Trigger& t) { return t.id == id; });
-  if (found == triggers_.end()) throw std::invalid_argument("removeSystemEventTrigger: no such pending trigger");
-  triggers_.erase(found);
-}
+void ReactorCore::removeTrigger(Reactor::TriggerId id) { SystemEventTriggers(triggers_, nextTriggerId_).remove(id); }
 
 void ReactorCore::fireSystemEvent(std::string_view eventType) {
-  for (EventPhase phase : {EventPhase::before, EventPhase::during, EventPhase::after}) {
-    // Take the phase's triggers out first: a trigger may add or remove others.
-    std::vector<Trigger> due;
-    auto split = std::stable_partition(triggers_.begin(), triggers_.end(), [&](const Trigger& t) {
-      return !(t.phase == phase && t.eventType == eventType);
-    });
-    std::move(split, triggers_.end(), std::back_inserter(due));
-    triggers_.erase(split, triggers_.end());
-    for (auto& trigger : due) {
-      try {
-        trigger.fn();
-      } catch (...) {
-        logUnhandled("a system event trigger", std::current_exception());
-      }
-    }
-  }
+  static const std::function<void(std::exception_ptr)> triggerError = [](std::exception_ptr e) {
+    logUnhandled("a system event trigger", std::move(e));
+  };
+  SystemEventTriggers(triggers_, nextTriggerId_).fire(eventType, triggerError);
 }
 
 void ReactorCore::callWhenRunning(std::function<void()> fn) {

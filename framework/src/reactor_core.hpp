@@ -144,13 +144,6 @@ class ReactorCore final : public LoopDriver {
   }
 
  private:
-  struct Trigger {
-    Reactor::TriggerId id;
-    EventPhase phase;
-    std::string eventType;
-    std::function<void()> fn;
-  };
-
   void dispatch();
   void carryError(int fd, int error);
   void dropCarriedError(int fd);
@@ -192,7 +185,7 @@ class ReactorCore final : public LoopDriver {
   std::unique_ptr<class ThreadPool> threadPool_;
   std::size_t maxPoolThreads_ = 10;
 
-  std::vector<Trigger> triggers_;
+  std::vector<SystemEventTrigger> triggers_;
   Reactor::TriggerId nextTriggerId_ = 1;
 
   /// Who handles SIGINT/SIGTERM for this reactor.

@@ -7,6 +7,9 @@
 #include <string>
 #include <utility>
 
+#include "log_unhandled.hpp"
+#include "system_event_triggers.hpp"
+
 namespace torsion::testing {
 
 namespace {
@@ -298,27 +301,19 @@ void MemoryReactor::callWhenRunning(std::function<void()> fn) {
 
 MemoryReactor::TriggerId MemoryReactor::addSystemEventTrigger(EventPhase phase, std::string_view eventType,
                                                               std::function<void()> fn) {
-  const TriggerId id = nextTrigger_++;
-  triggers.push_back({id, phase, std::string(eventType), std::move(fn)});
-  return id;
+  return detail::SystemEventTriggers(triggers, nextTrigger_).add(phase, eventType, std::move(fn));
 }
 
 void MemoryReactor::removeSystemEventTrigger(TriggerId id) {
-  auto found = std::find_if(triggers.begin(), triggers.end(), [id](const Trigger& t) { return t.id == id; });
-  if (found == triggers.end()) throw std::invalid_argument("removeSystemEventTrigger: no such trigger is pending");
-  triggers.erase(found);
+  detail::SystemEventTriggers(triggers, nextTrigger_).remove(id);
 }
 
 void MemoryReactor::fireSystemEvent(std::string_view eventType) {
-  for (EventPhase phase : {EventPhase::before, EventPhase::during, EventPhase::after}) {
-    std::vector<Trigger> due;
-    auto keep = std::stable_partition(triggers.begin(), triggers.end(), [&](const Trigger& t) {
-      return !(t.phase == phase && t.eventType == eventType);
-    });
-    std::move(keep, triggers.end(), std::back_inserter(due));
-    triggers.erase(keep, triggers.end());
-    for (auto& trigger : due) trigger.fn();
-  }
+  // As on a Reactor: a trigger's exception is logged and the other triggers still run.
+  static const std::function<void(std::exception_ptr)> triggerError = [](std::exception_ptr e) {
+    detail::logUnhandled("a system event trigger", std::move(e));
+  };
+  detail::SystemEventTriggers(triggers, nextTrigger_).fire(eventType, triggerError);
 }
 
 void MemoryReactor::add(std::vector<Selectable*>& set, Selectable& selectable) {

@@ -30,40 +30,36 @@ std::uint64_t IntNStringReceiver::decodePrefix(Bytes prefix) const noexcept {
   return value;
 }
 
-void IntNStringReceiver::dataReceived(Bytes data) {
-  detail::ReceivePass pass(input_, data);
-  if (!pass.active()) return;  // queued: the pass further up the stack parses it next
-  do {
-    parse();
-  } while (!paused() && !detail::deliveryStopped(*this) && input_.refill());
+// Inline, and defined before its one caller, so that it compiles into the loop of
+// detail::receive as the hand-written loops it replaced did.
+inline bool IntNStringReceiver::parseNext() {
+  const Bytes available = input_.unconsumed();
+  if (skipping_ > 0) {
+    const std::size_t skipped = static_cast<std::size_t>(std::min<std::uint64_t>(skipping_, available.size()));
+    input_.consume(skipped);
+    skipping_ -= skipped;
+    return skipping_ == 0;
+  }
+  if (available.size() < prefixLength_) return false;
+  const std::uint64_t length = decodePrefix(available);
+  if (length > MAX_LENGTH) {
+    // Consume the prefix and skip the body as it arrives: if the override keeps the
+    // connection open, the next prefix is read where it really is, and nothing
+    // already delivered is parsed again (Twisted re-parses its buffer here).
+    input_.consume(prefixLength_);
+    skipping_ = length;
+    lengthLimitExceeded(length);
+    return true;
+  }
+  const std::size_t size = static_cast<std::size_t>(length);
+  if (available.size() - prefixLength_ < size) return false;
+  input_.consume(prefixLength_ + size);
+  stringReceived(available.substr(prefixLength_, size));
+  return true;
 }
 
-void IntNStringReceiver::parse() {
-  while (!paused() && !detail::deliveryStopped(*this)) {
-    const Bytes available = input_.unconsumed();
-    if (skipping_ > 0) {
-      const std::size_t skipped = static_cast<std::size_t>(std::min<std::uint64_t>(skipping_, available.size()));
-      input_.consume(skipped);
-      skipping_ -= skipped;
-      if (skipping_ > 0) return;
-      continue;
-    }
-    if (available.size() < prefixLength_) return;
-    const std::uint64_t length = decodePrefix(available);
-    if (length > MAX_LENGTH) {
-      // Consume the prefix and skip the body as it arrives: if the override keeps the
-      // connection open, the next prefix is read where it really is, and nothing
-      // already delivered is parsed again (Twisted re-parses its buffer here).
-      input_.consume(prefixLength_);
-      skipping_ = length;
-      lengthLimitExceeded(length);
-      continue;
-    }
-    const std::size_t size = static_cast<std::size_t>(length);
-    if (available.size() - prefixLength_ < size) return;
-    input_.consume(prefixLength_ + size);
-    stringReceived(available.substr(prefixLength_, size));
-  }
+void IntNStringReceiver::dataReceived(Bytes data) {
+  detail::receive(*this, input_, data, [this] { return parseNext(); });
 }
 
 void IntNStringReceiver::lengthLimitExceeded(std::uint64_t length) {

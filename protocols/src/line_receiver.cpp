@@ -10,39 +10,36 @@ namespace torsion::protocols {
 
 using detail::LineScan;
 
-void LineReceiver::dataReceived(Bytes data) {
-  detail::ReceivePass pass(input_, data);
-  if (!pass.active()) return;  // queued: the pass further up the stack parses it next
-  do {
-    parse();
-  } while (!paused() && !detail::deliveryStopped(*this) && input_.refill());
+// Inline, and defined before its one caller, so that it compiles into the loop of
+// detail::receive as the hand-written loops it replaced did.
+inline bool LineReceiver::parseNext() {
+  const Bytes available = input_.unconsumed();
+  if (available.empty()) return false;
+  if (!lineMode_) {
+    input_.consumeAll();
+    scan_.scanned = 0;
+    rawDataReceived(available);
+    return true;
+  }
+  const LineScan found = detail::scanLine(available, delimiter, MAX_LENGTH, scan_);
+  switch (found.kind) {
+    case LineScan::Kind::incomplete: return false;
+    case LineScan::Kind::tooLong:
+      input_.consumeAll();
+      lineLengthExceeded(available);
+      return true;
+    case LineScan::Kind::line:
+      // Consumed before the call, so that a mode switch or clearLineBuffer inside
+      // lineReceived acts on what follows this line.
+      input_.consume(found.length + delimiter.size());
+      lineReceived(available.substr(0, found.length));
+      return true;
+  }
+  return false;
 }
 
-void LineReceiver::parse() {
-  while (!paused() && !detail::deliveryStopped(*this)) {
-    const Bytes available = input_.unconsumed();
-    if (available.empty()) return;
-    if (!lineMode_) {
-      input_.consumeAll();
-      scan_.scanned = 0;
-      rawDataReceived(available);
-      continue;
-    }
-    const LineScan found = detail::scanLine(available, delimiter, MAX_LENGTH, scan_);
-    switch (found.kind) {
-      case LineScan::Kind::incomplete: return;
-      case LineScan::Kind::tooLong:
-        input_.consumeAll();
-        lineLengthExceeded(available);
-        break;
-      case LineScan::Kind::line:
-        // Consumed before the call, so that a mode switch or clearLineBuffer inside
-        // lineReceived acts on what follows this line.
-        input_.consume(found.length + delimiter.size());
-        lineReceived(available.substr(0, found.length));
-        break;
-    }
-  }
+void LineReceiver::dataReceived(Bytes data) {
+  detail::receive(*this, input_, data, [this] { return parseNext(); });
 }
 
 void LineReceiver::rawDataReceived(Bytes) {
@@ -75,23 +72,22 @@ std::string LineReceiver::clearLineBuffer() {
   return input_.takeAll();
 }
 
+inline bool LineOnlyReceiver::parseNext() {
+  const Bytes available = input_.unconsumed();
+  const LineScan found = detail::scanLine(available, delimiter, MAX_LENGTH, scan_);
+  if (found.kind == LineScan::Kind::incomplete) return false;
+  if (found.kind == LineScan::Kind::tooLong) {
+    input_.consumeAll();
+    lineLengthExceeded(available);
+    return true;
+  }
+  input_.consume(found.length + delimiter.size());
+  lineReceived(available.substr(0, found.length));
+  return true;
+}
+
 void LineOnlyReceiver::dataReceived(Bytes data) {
-  detail::ReceivePass pass(input_, data);
-  if (!pass.active()) return;
-  do {
-    while (!detail::deliveryStopped(*this)) {
-      const Bytes available = input_.unconsumed();
-      const LineScan found = detail::scanLine(available, delimiter, MAX_LENGTH, scan_);
-      if (found.kind == LineScan::Kind::incomplete) break;
-      if (found.kind == LineScan::Kind::tooLong) {
-        input_.consumeAll();
-        lineLengthExceeded(available);
-        continue;
-      }
-      input_.consume(found.length + delimiter.size());
-      lineReceived(available.substr(0, found.length));
-    }
-  } while (!detail::deliveryStopped(*this) && input_.refill());
+  detail::receive(*this, input_, data, [this] { return parseNext(); });
 }
 
 void LineOnlyReceiver::lineLengthExceeded(Bytes) {

@@ -10,34 +10,31 @@ namespace torsion::protocols {
 
 using Kind = NetstringParseError::Kind;
 
-void NetstringReceiver::dataReceived(Bytes data) {
-  detail::ReceivePass pass(input_, data);
-  if (!pass.active()) return;  // queued: the pass further up the stack parses it next
-  do {
-    parse();
-  } while (!paused() && !detail::deliveryStopped(*this) && input_.refill());
+// Inline, and defined before its one caller, so that it compiles into the loop of
+// detail::receive as the hand-written loops it replaced did.
+inline bool NetstringReceiver::parseNext() {
+  if (brokenPeer_) {
+    input_.discardAll();
+    return false;
+  }
+  if (!inPayload_ && !parseLength()) return false;
+  const Bytes available = input_.unconsumed();
+  if (available.size() <= length_) return false;  // the payload and its comma are not all here
+  if (available[length_] != ',') {
+    fail(Kind::missingComma, "the netstring's payload is not followed by ','");
+    return true;
+  }
+  const std::size_t size = length_;
+  input_.consume(size + 1);
+  inPayload_ = false;
+  length_ = 0;
+  digits_ = 0;
+  stringReceived(available.substr(0, size));
+  return true;
 }
 
-void NetstringReceiver::parse() {
-  while (!paused() && !detail::deliveryStopped(*this)) {
-    if (brokenPeer_) {
-      input_.discardAll();
-      return;
-    }
-    if (!inPayload_ && !parseLength()) return;
-    const Bytes available = input_.unconsumed();
-    if (available.size() <= length_) return;  // the payload and its comma are not all here
-    if (available[length_] != ',') {
-      fail(Kind::missingComma, "the netstring's payload is not followed by ','");
-      continue;
-    }
-    const std::size_t size = length_;
-    input_.consume(size + 1);
-    inPayload_ = false;
-    length_ = 0;
-    digits_ = 0;
-    stringReceived(available.substr(0, size));
-  }
+void NetstringReceiver::dataReceived(Bytes data) {
+  detail::receive(*this, input_, data, [this] { return parseNext(); });
 }
 
 // Reads length digits as they arrive (they need no buffering); true once the ':' is

@@ -83,9 +83,8 @@ TEST(AttachedLifecycle, StoppingTheIoContextPausesTorsionWithoutShutdown) {
   EXPECT_TRUE(reactor->running()) << "a stopped io_context only pauses the reactor";
   EXPECT_TRUE(events.empty()) << "no shutdown without Reactor::stop";
 
+  // (Nothing can run while the io_context is stopped: this thread is the only one.)
   const int ticksWhilePaused = ticks;
-  std::this_thread::sleep_for(std::chrono::milliseconds(30));
-  EXPECT_EQ(ticks, ticksWhilePaused) << "nothing runs while the io_context is stopped";
 
   context.restart();
   user.expires_after(std::chrono::milliseconds(50));

@@ -23,7 +23,8 @@ class Addresses : public BackendTest {};
 TEST_P(Addresses, GetHostGivesTheRealPortWhenZeroWasAsked) {
   Built<ScriptedProtocol> servers;
   Built<ScriptedProtocol> clients;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
   const torsion::Address host = port->getHost();
   EXPECT_EQ(host.family, Family::ipv4);
@@ -43,7 +44,8 @@ TEST_P(Addresses, GetHostGivesTheRealPortWhenZeroWasAsked) {
 
 TEST_P(Addresses, AllInterfacesAreListenedOnByDefault) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers));
   EXPECT_EQ(port->getHost().host, "0.0.0.0");
   Fd client = torsion_test::connectLoopback(port->getHost().port);
@@ -53,7 +55,8 @@ TEST_P(Addresses, AllInterfacesAreListenedOnByDefault) {
 
 TEST_P(Addresses, APortInUseIsCannotListenErrorNamingTheAddressAndReason) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers);
   auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
   const auto number = port->getHost().port;
@@ -85,7 +88,8 @@ TEST_P(Addresses, Ipv6LoopbackWorksEndToEnd) {
   if (!canBindIpv6Loopback()) GTEST_SKIP() << "::1 cannot be bound on this machine";
   Built<ScriptedProtocol> servers;
   Built<ScriptedProtocol> clients;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0,
                                 torsion_test::recordingFactory<ScriptedProtocol>(servers,
                                                                                  [](ScriptedProtocol& p) {
@@ -114,7 +118,8 @@ TEST_P(Addresses, BindAddressChoosesTheLocalEnd) {
   Built<ScriptedProtocol> servers;
   Built<ScriptedProtocol> clients;
   const std::uint16_t localPort = torsion_test::unusedPort();
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
   reactor.connectTCP("127.0.0.1", port->getHost().port, torsion_test::recordingClientFactory(clients), 5,
                      torsion::Address{Family::ipv4, "127.0.0.1", localPort});
@@ -170,7 +175,8 @@ TEST_P(Addresses, ThePeerAddressOfAnAcceptedConnectionIsExact) {
 
 TEST_P(Addresses, TcpNoDelayAndKeepAliveRoundTrip) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
   Fd client = torsion_test::connectLoopback(port->getHost().port);
   ASSERT_TRUE(runUntil(

@@ -41,7 +41,8 @@ TEST_P(DescriptorExhaustion, AcceptingWithoutDescriptorsNeitherSpinsNorStopsTheS
   constexpr int kWaitingClients = 8;
   torsion_test::LogCapture log;
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0,
                                 torsion_test::recordingFactory<ScriptedProtocol>(servers,
                                                                                  [](ScriptedProtocol& p) {

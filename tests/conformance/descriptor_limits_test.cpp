@@ -47,7 +47,8 @@ TEST_P(DescriptorLimits, ASelectableAtDescriptor1100IsRefusedBySelectOnlyAndClea
   Fd high(::fcntl(low.get(), F_DUPFD_CLOEXEC, 1100));
   ASSERT_GE(high.get(), 1100);
   HighReader reader(high.get());
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   if (isSelect()) {
     try {
       reactor.addReader(reader);
@@ -77,7 +78,8 @@ TEST_P(DescriptorLimits, ConnectTcpWithEveryNumberBelowFdSetsizeTaken) {
   Fd listener = torsion_test::listenLoopback(port, 16);
   Built<ScriptedProtocol> clients;
   torsion_test::TableFiller filler;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
   filler.fillBelow(FD_SETSIZE);  // the connection's socket will be numbered FD_SETSIZE or more
   reactor.connectTCP("127.0.0.1", port, factory, 5);
@@ -86,11 +88,11 @@ TEST_P(DescriptorLimits, ConnectTcpWithEveryNumberBelowFdSetsizeTaken) {
       "the outcome of the attempt"));
   if (isSelect()) {
     ASSERT_EQ(factory->failedCount, 1);
-    EXPECT_TRUE(factory->failReason->check<torsion::BackendLimitError>()) << factory->failReason->toString();
+    EXPECT_TRUE(factory->failedWith<torsion::BackendLimitError>()) << factory->failText();
     EXPECT_NE(factory->failReason->getErrorMessage().find("FD_SETSIZE"), std::string::npos);
     EXPECT_EQ(clients.size(), 0u);
   } else {
-    EXPECT_EQ(factory->failedCount, 0) << factory->failReason->toString();
+    EXPECT_EQ(factory->failedCount, 0) << factory->failText();
     EXPECT_GE(clients[0].transport().getHost().port, 1);
   }
 }
@@ -99,7 +101,8 @@ TEST_P(DescriptorLimits, AnAcceptedDescriptorAboveFdSetsizeIsRefusedAndTheServer
   torsion_test::LogCapture log;
   Built<ScriptedProtocol> servers;
   torsion_test::TableFiller filler;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0,
                                 torsion_test::recordingFactory<ScriptedProtocol>(servers,
                                                                                  [](ScriptedProtocol& p) {

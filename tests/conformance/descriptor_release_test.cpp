@@ -35,7 +35,8 @@ int openDescriptorCount() {
 // Listens, accepts one connection and ends: the reactor and what it opened go with it.
 void serveOneConnection(const std::string& backend) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend);
+  auto owner = torsion_test::makeReactor(backend);
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
   Fd client = torsion_test::connectLoopback(port->getHost().port);
   ASSERT_TRUE(runUntil(

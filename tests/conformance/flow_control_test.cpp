@@ -1,7 +1,15 @@
 // Conformance: back-pressure. Pausing a transport really stops reading (the peer's writes
 // back up), resuming restores it; producers are paused and resumed by the water marks.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <torsion/reactor.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "raw_socket.hpp"
@@ -41,7 +49,8 @@ std::string fillUntilBackedUp(torsion::Reactor& reactor, int fd, double timeoutS
 
 TEST_P(FlowControl, PausingReallyStopsReadingAndResumingRestoresIt) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onMade = [](ScriptedProtocol& self) { self.transport().pauseProducing(); };
   });
@@ -64,7 +73,8 @@ TEST_P(FlowControl, PausingReallyStopsReadingAndResumingRestoresIt) {
 
 TEST_P(FlowControl, PausingInsideDataReceivedStopsFurtherCalls) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onData = [](ScriptedProtocol& self, torsion::Bytes) { self.transport().pauseProducing(); };
   });
@@ -86,7 +96,8 @@ TEST_P(FlowControl, ResumingAfterLoseConnectionDoesNotReadAgain) {
   // Twisted's resumeProducing does nothing once the transport is disconnecting: a
   // connection that is closing must not start delivering data again.
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onData = [](ScriptedProtocol& self, torsion::Bytes) {
       if (self.dataCalls > 1) return;
@@ -143,7 +154,8 @@ TEST_P(FlowControl, AStreamingProducerIsPausedAboveTheHighWaterMarkAndResumedBel
   constexpr std::size_t kTotal = 8 << 20;
   std::shared_ptr<Flood> flood;
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onMade = [&](ScriptedProtocol& self) {
       EXPECT_THROW(self.transport().setWriteWatermarks(10, 20), std::invalid_argument);
@@ -199,7 +211,8 @@ TEST_P(FlowControl, APullProducerIsAskedForOneChunkEachTimeTheQueueDrains) {
   constexpr int kChunks = 64;
   std::shared_ptr<Chunks> chunks;
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onMade = [&](ScriptedProtocol& self) {
       chunks = std::make_shared<Chunks>(self.transport(), kChunks);
@@ -221,7 +234,8 @@ TEST_P(FlowControl, APullProducerIsAskedForOneChunkEachTimeTheQueueDrains) {
 TEST_P(FlowControl, AProducerRegisteredOnALostConnectionIsStopped) {
   Built<ScriptedProtocol> servers;
   std::shared_ptr<Chunks> chunks;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onLost = [&](ScriptedProtocol& self, const torsion::Failure&) {
       chunks = std::make_shared<Chunks>(self.transport(), 1);
@@ -237,6 +251,205 @@ TEST_P(FlowControl, AProducerRegisteredOnALostConnectionIsStopped) {
       reactor, [&] { return chunks != nullptr; }, 5, "connectionLost"));
   EXPECT_EQ(chunks->stops, 1);
   EXPECT_EQ(chunks->asked, 0);
+}
+
+// ---- a fast producer against a slow reader (the former transports flow-control suite)
+
+constexpr std::size_t kChunk = 16 * 1024;
+constexpr std::size_t kTotal = 4 * 1024 * 1024;
+constexpr std::size_t kHighWater = 64 * 1024;
+
+struct Stats {
+  std::size_t written = 0;
+  std::size_t maxQueued = 0;
+  int pauses = 0;
+  int resumes = 0;
+  bool done = false;
+};
+
+// Writes chunks as fast as it is allowed to: on every pass of the loop while not paused.
+class FastProducer : public torsion::IPushProducer {
+ public:
+  FastProducer(torsion::Reactor& reactor, torsion::Transport& transport, Stats& stats)
+      : reactor_(reactor), transport_(transport), stats_(stats), chunk_(kChunk, 'p') {}
+  void start() { produce(); }
+  void pauseProducing() override {
+    paused_ = true;
+    ++stats_.pauses;
+  }
+  void resumeProducing() override {
+    ++stats_.resumes;
+    paused_ = false;
+    produce();
+  }
+  void stopProducing() override { stopped_ = true; }
+
+ private:
+  void produce() {
+    while (!paused_ && !stopped_ && stats_.written < kTotal) {
+      transport_.write(chunk_);
+      stats_.written += chunk_.size();
+      stats_.maxQueued = std::max(stats_.maxQueued, transport_.writeBufferSize());
+    }
+    if (stats_.written >= kTotal && !stats_.done) {
+      stats_.done = true;
+      transport_.unregisterProducer();
+      transport_.loseConnection();
+    }
+  }
+
+  torsion::Reactor& reactor_;
+  torsion::Transport& transport_;
+  Stats& stats_;
+  std::string chunk_;
+  bool paused_ = false;
+  bool stopped_ = false;
+};
+
+class ProducingServer : public torsion::Protocol {
+ public:
+  ProducingServer(torsion::Reactor* reactor, Stats* stats) : reactor_(reactor), stats_(stats) {}
+  void connectionMade() override {
+    transport().setWriteWatermarks(kHighWater, kHighWater / 4);
+    producer_ = std::make_shared<FastProducer>(*reactor_, transport(), *stats_);
+    transport().registerProducer(producer_, true);
+    producer_->start();
+  }
+
+ private:
+  torsion::Reactor* reactor_;
+  Stats* stats_;
+  std::shared_ptr<FastProducer> producer_;
+};
+
+int connectBlockingReader(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0) return -1;
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return fd;
+}
+
+TEST_P(FlowControl, FastProducerToSlowReaderStaysUnderHighWaterMark) {
+  Stats stats;
+  auto factory = std::make_shared<torsion::Factory>();
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
+  factory->protocol = [&] { return std::make_shared<ProducingServer>(&reactor, &stats); };
+  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  int reader = connectBlockingReader(port->getHost().port);
+  ASSERT_GE(reader, 0);
+
+  std::size_t received = 0;
+  char buffer[32 * 1024];
+  bool closed = false;
+  // The reader takes at most 32 KiB per pass of the loop: slower than the producer, which
+  // could fill the queue by far more than that in every pass.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!closed && std::chrono::steady_clock::now() < deadline) {
+    torsion_test::step(reactor, 0.001);
+    ssize_t n = ::recv(reader, buffer, sizeof buffer, 0);
+    if (n > 0) received += static_cast<std::size_t>(n);
+    if (n == 0) closed = true;
+  }
+  ASSERT_TRUE(closed) << "timed out after receiving " << received << " bytes";
+  ::close(reader);
+
+  EXPECT_EQ(received, kTotal);
+  EXPECT_EQ(stats.written, kTotal);
+  EXPECT_GT(stats.pauses, 0) << "the producer was never paused: back-pressure did not work";
+  EXPECT_GT(stats.resumes, 0) << "the producer was never resumed";
+  // One chunk may cross the mark before the pause takes effect; never more.
+  EXPECT_LE(stats.maxQueued, kHighWater + kChunk);
+}
+
+// A pull producer is asked for one chunk each time the queue drains.
+class ChunkPuller : public torsion::IPullProducer {
+ public:
+  ChunkPuller(torsion::Transport& transport, int chunks) : transport_(transport), left_(chunks) {}
+  void resumeProducing() override {
+    ++calls;
+    if (left_ == 0) {
+      transport_.unregisterProducer();
+      transport_.loseConnection();
+      return;
+    }
+    --left_;
+    transport_.write(std::string(1000, 'q'));
+  }
+  void stopProducing() override { stopped = true; }
+  int calls = 0;
+  bool stopped = false;
+
+ private:
+  torsion::Transport& transport_;
+  int left_;
+};
+
+class PullingServer : public torsion::Protocol {
+ public:
+  explicit PullingServer(std::shared_ptr<ChunkPuller>* out) : out_(out) {}
+  void connectionMade() override {
+    *out_ = std::make_shared<ChunkPuller>(transport(), 50);
+    transport().registerProducer(*out_, false);
+  }
+
+ private:
+  std::shared_ptr<ChunkPuller>* out_;
+};
+
+TEST_P(FlowControl, PullProducerIsAskedForEachChunk) {
+  std::shared_ptr<ChunkPuller> puller;
+  auto factory = std::make_shared<torsion::Factory>();
+  factory->protocol = [&] { return std::make_shared<PullingServer>(&puller); };
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
+  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  int reader = connectBlockingReader(port->getHost().port);
+  ASSERT_GE(reader, 0);
+  std::size_t received = 0;
+  char buffer[8192];
+  ASSERT_TRUE(runUntil(reactor, [&] {
+    ssize_t n = ::recv(reader, buffer, sizeof buffer, 0);
+    if (n > 0) received += static_cast<std::size_t>(n);
+    return n == 0;
+  }));
+  ::close(reader);
+  EXPECT_EQ(received, 50u * 1000u);
+  ASSERT_TRUE(puller);
+  EXPECT_EQ(puller->calls, 51);  // 50 chunks, then one call that finds nothing left
+}
+
+TEST_P(FlowControl, StreamingProducerMustBePushProducer) {
+  struct OnlyPull : torsion::IPullProducer {
+    void resumeProducing() override {}
+    void stopProducing() override {}
+  };
+  std::string error;
+  struct Registrar : torsion::Protocol {
+    explicit Registrar(std::string* e) : error(e) {}
+    void connectionMade() override {
+      try {
+        transport().registerProducer(std::make_shared<OnlyPull>(), true);
+      } catch (const std::logic_error& e) {
+        *error = e.what();
+      }
+      transport().loseConnection();
+    }
+    std::string* error;
+  };
+  auto factory = std::make_shared<torsion::Factory>();
+  factory->protocol = [&] { return std::make_shared<Registrar>(&error); };
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
+  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  int reader = connectBlockingReader(port->getHost().port);
+  ASSERT_TRUE(runUntil(reactor, [&] { return !error.empty(); }));
+  ::close(reader);
+  EXPECT_NE(error.find("IPushProducer"), std::string::npos) << error;
 }
 
 }  // namespace

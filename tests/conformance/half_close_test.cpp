@@ -21,7 +21,8 @@ class HalfClose : public BackendTest {};
 
 TEST_P(HalfClose, PeerShutdownIsReadConnectionLostAndWritingGoesOn) {
   Built<ScriptedHalfCloseProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedHalfCloseProtocol>(servers, [](ScriptedHalfCloseProtocol& p) {
     p.onReadLost = [](ScriptedHalfCloseProtocol& self) {
       // The whole question has arrived; answer it on the still-open direction.
@@ -43,12 +44,13 @@ TEST_P(HalfClose, PeerShutdownIsReadConnectionLostAndWritingGoesOn) {
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers[0].lost(); }, 5, "connectionLost"));
   EXPECT_EQ(servers[0].readLostCount, 1);
-  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionDone>()) << servers[0].lostReason->toString();
+  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionDone>()) << servers[0].lostText();
 }
 
 TEST_P(HalfClose, LoseWriteConnectionSendsFinWhileReadingGoesOn) {
   Built<ScriptedHalfCloseProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = torsion_test::recordingFactory<ScriptedHalfCloseProtocol>(servers, [](ScriptedHalfCloseProtocol& p) {
     p.onMade = [](ScriptedHalfCloseProtocol& self) {
       self.transport().write("all I have to say");
@@ -73,13 +75,14 @@ TEST_P(HalfClose, LoseWriteConnectionSendsFinWhileReadingGoesOn) {
   client.reset();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers[0].lost(); }, 5, "connectionLost"));
-  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionDone>()) << servers[0].lostReason->toString();
+  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionDone>()) << servers[0].lostText();
   EXPECT_EQ(servers[0].writeLostCount, 1);
 }
 
 TEST_P(HalfClose, WithoutHalfCloseSupportAPeerShutdownClosesTheConnection) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
   Fd client = torsion_test::connectLoopback(port->getHost().port);
   torsion_test::sendAll(client.get(), "last words");
@@ -87,7 +90,7 @@ TEST_P(HalfClose, WithoutHalfCloseSupportAPeerShutdownClosesTheConnection) {
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].lost(); }, 5, "connectionLost"));
   EXPECT_EQ(servers[0].received, "last words");
-  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionDone>()) << servers[0].lostReason->toString();
+  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionDone>()) << servers[0].lostText();
 }
 
 TEST_P(HalfClose, BothDirectionsBetweenTwoTorsionEnds) {
@@ -95,7 +98,8 @@ TEST_P(HalfClose, BothDirectionsBetweenTwoTorsionEnds) {
   // each end sees readConnectionLost and writeConnectionLost, then one clean close.
   Built<ScriptedHalfCloseProtocol> servers;
   Built<ScriptedHalfCloseProtocol> clients;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto serverFactory =
       torsion_test::recordingFactory<ScriptedHalfCloseProtocol>(servers, [](ScriptedHalfCloseProtocol& p) {
         p.onReadLost = [](ScriptedHalfCloseProtocol& self) {
@@ -118,7 +122,7 @@ TEST_P(HalfClose, BothDirectionsBetweenTwoTorsionEnds) {
   for (auto* end : {&clients[0], &servers[0]}) {
     EXPECT_EQ(end->readLostCount, 1);
     EXPECT_EQ(end->writeLostCount, 1);
-    EXPECT_TRUE(end->lostWith<torsion::ConnectionDone>()) << end->lostReason->toString();
+    EXPECT_TRUE(end->lostWith<torsion::ConnectionDone>()) << end->lostText();
   }
   EXPECT_EQ(clientFactory->lostCount, 1);
 }

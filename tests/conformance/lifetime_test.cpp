@@ -67,7 +67,8 @@ TEST_P(Lifetimes, BoundTimersDeferredCallbacksAndThreadResultsNeverRunAfterThePr
   std::promise<void> release;
   probe->gate = release.get_future().share();
   std::weak_ptr<torsion::Protocol> server;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = std::make_shared<torsion::Factory>();
   factory->protocol = [&] {
     auto protocol = std::make_shared<PendingWork>(probe);
@@ -118,7 +119,8 @@ class Ticking : public torsion::Protocol {
 TEST_P(Lifetimes, BoundTimersRunWhileConnectedAndEndOnlyAfterConnectionLost) {
   auto log = std::make_shared<std::string>();
   torsion_test::LogCapture logs;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Ticking>(log), 50, "127.0.0.1");
   Fd client = torsion_test::connectLoopback(port->getHost().port);
   ASSERT_TRUE(runUntil(
@@ -152,7 +154,8 @@ class KnowsItsReactor : public torsion::Protocol {
 
 TEST_P(Lifetimes, AProtocolReachesItsReactorThroughItsTransport) {
   auto matches = std::make_shared<int>(0);
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<KnowsItsReactor>(reactor, matches), 50, "127.0.0.1");
   reactor.connectTCP("127.0.0.1", port->getHost().port,
                      torsion::ClientFactory::forProtocol<KnowsItsReactor>(reactor, matches));
@@ -175,7 +178,8 @@ class EndpointClient : public torsion::Protocol {
 };
 
 TEST_P(Lifetimes, AProtocolConnectedThroughAnEndpointEndsItsTimersWhenItsConnectionEnds) {
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<torsion::Protocol>(), 50, "127.0.0.1");
   auto client = std::make_shared<EndpointClient>();
   auto endpoint = torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port->getHost().port));

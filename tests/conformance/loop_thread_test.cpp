@@ -43,12 +43,14 @@ void onAnotherThread(Call&& call) {
 }
 
 TEST_P(LoopThread, CallLaterFromAnotherThreadAborts) {
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   EXPECT_DEATH(onAnotherThread([&] { reactor.callLater(1, [] {}); }), "Reactor::callLater called from a thread");
 }
 
 TEST_P(LoopThread, ListenTcpFromAnotherThreadAborts) {
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto factory = std::make_shared<torsion::Factory>();
   EXPECT_DEATH(onAnotherThread([&] { reactor.listenTCP(0, factory, 50, "127.0.0.1"); }),
                "Reactor::listenTCP called from a thread");
@@ -56,7 +58,8 @@ TEST_P(LoopThread, ListenTcpFromAnotherThreadAborts) {
 
 TEST_P(LoopThread, TransportWriteFromAnotherThreadAborts) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
   torsion_test::Fd client = torsion_test::connectLoopback(port->getHost().port);
   ASSERT_TRUE(runUntil(
@@ -66,7 +69,8 @@ TEST_P(LoopThread, TransportWriteFromAnotherThreadAborts) {
 }
 
 TEST_P(LoopThread, TheThreadThatIteratesOwnsTheLoop) {
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   // Made here, driven there: the driving thread may schedule, and this one no longer may.
   bool scheduled = false;
   onAnotherThread([&] {

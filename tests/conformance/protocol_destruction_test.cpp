@@ -44,7 +44,8 @@ void checkDestroyedAfterThePass(const std::string& backend, void (*closeA)(Fd&))
   std::weak_ptr<JournaledProtocol> first;
   std::weak_ptr<JournaledProtocol> second;
   int built = 0;
-  torsion::Reactor reactor(backend);
+  auto owner = torsion_test::makeReactor(backend);
+  torsion::Reactor& reactor = *owner;
   auto factory = std::make_shared<torsion::Factory>();
   factory->protocol = [&]() -> std::shared_ptr<torsion::Protocol> {
     const bool isFirst = built++ == 0;

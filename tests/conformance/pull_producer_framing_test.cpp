@@ -81,7 +81,9 @@ void streamAndCheck(const std::string& backend, std::size_t chunk, typename Stre
   std::string expected;
   for (std::size_t offset = 0; offset < source.size(); offset += chunk) expected += frame(source.substr(offset, chunk));
 
-  torsion::Reactor reactor(backend);
+  auto owner = torsion_test::makeReactor(backend);
+
+  torsion::Reactor& reactor = *owner;
   auto factory = std::make_shared<torsion::Factory>();
   factory->protocol = [&] { return std::make_shared<Streamer<Base>>(source, chunk, send); };
   auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");

@@ -42,7 +42,8 @@ TEST_P(Sigpipe, WritingToAClosedPeerIsConnectionLostNotADeadProcess) {
   for (bool sequence : {false, true}) {
     SCOPED_TRACE(sequence ? "writeSequence" : "write");
     Built<ScriptedProtocol> servers;
-    torsion::Reactor reactor(backend());
+    auto owner = torsion_test::makeReactor(backend());
+    torsion::Reactor& reactor = *owner;
     auto port = reactor.listenTCP(
         0,
         torsion_test::recordingFactory<ScriptedProtocol>(
@@ -68,14 +69,15 @@ TEST_P(Sigpipe, WritingToAClosedPeerIsConnectionLostNotADeadProcess) {
           return false;
         },
         5, "the loss to be noticed"));
-    EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionLost>()) << servers[0].lostReason->toString();
+    EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionLost>()) << servers[0].lostText();
     EXPECT_GE(writes, 2);
   }
 }
 
 TEST_P(Sigpipe, FlushingAQueueToAResetPeerIsConnectionLost) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(
       0,
       torsion_test::recordingFactory<ScriptedProtocol>(
@@ -91,7 +93,7 @@ TEST_P(Sigpipe, FlushingAQueueToAResetPeerIsConnectionLost) {
   client.reset();  // unread data: the peer answers with a reset
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers[0].lost(); }, 5, "the loss to be noticed"));
-  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionLost>()) << servers[0].lostReason->toString();
+  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionLost>()) << servers[0].lostText();
 }
 
 }  // namespace

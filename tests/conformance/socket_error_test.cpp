@@ -24,7 +24,8 @@ class SocketErrors : public BackendTest {};
 TEST_P(SocketErrors, AResetSeenOnlyByTheWriteSideIsConnectionLostWithTheResetsText) {
   const std::string payload = torsion_test::patternBytes(4 << 20, 7);
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port =
       reactor.listenTCP(0,
                         torsion_test::recordingFactory<ScriptedProtocol>(servers,
@@ -42,7 +43,7 @@ TEST_P(SocketErrors, AResetSeenOnlyByTheWriteSideIsConnectionLostWithTheResetsTe
   torsion_test::resetAndClose(client);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers[0].lost(); }, 5, "connectionLost"));
-  ASSERT_TRUE(servers[0].lostWith<torsion::ConnectionLost>()) << servers[0].lostReason->toString();
+  ASSERT_TRUE(servers[0].lostWith<torsion::ConnectionLost>()) << servers[0].lostText();
   EXPECT_NE(servers[0].lostReason->getErrorMessage().find("reset"), std::string::npos)
       << "the reason should be the reset, not what a later send made of it: "
       << servers[0].lostReason->getErrorMessage();

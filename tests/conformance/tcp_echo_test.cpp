@@ -57,7 +57,8 @@ TEST_P(TcpEcho, OneMebibyteOfRandomBytesInRandomChunksComesBackByteExact) {
   };
   Built<ScriptedProtocol> servers;
   Built<ScriptedProtocol> clients;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto port = reactor.listenTCP(0, echoFactory(servers), 50, "127.0.0.1");
   auto clientFactory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients, [&](ScriptedProtocol& p) {
     p.onMade = pump;
@@ -75,8 +76,8 @@ TEST_P(TcpEcho, OneMebibyteOfRandomBytesInRandomChunksComesBackByteExact) {
   clients[0].transport().loseConnection();
   ASSERT_TRUE(torsion_test::runUntil(
       reactor, [&] { return clients[0].lost() && servers[0].lost(); }, 5, "both ends to see the close"));
-  EXPECT_TRUE(clients[0].lostWith<torsion::ConnectionDone>()) << clients[0].lostReason->toString();
-  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionDone>()) << servers[0].lostReason->toString();
+  EXPECT_TRUE(clients[0].lostWith<torsion::ConnectionDone>()) << clients[0].lostText();
+  EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionDone>()) << servers[0].lostText();
 }
 
 TEST_P(TcpEcho, ManyConcurrentClientsEchoAtOnce) {
@@ -87,7 +88,8 @@ TEST_P(TcpEcho, ManyConcurrentClientsEchoAtOnce) {
   int mostConnectedAtOnce = 0;
   Built<ScriptedProtocol> servers;
   Built<ScriptedProtocol> clients;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto serverFactory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onMade = [&](ScriptedProtocol&) { mostConnectedAtOnce = std::max(mostConnectedAtOnce, ++connectedServers); };
     p.onData = [](ScriptedProtocol& self, torsion::Bytes data) { self.transport().write(data); };
@@ -112,7 +114,7 @@ TEST_P(TcpEcho, ManyConcurrentClientsEchoAtOnce) {
       reactor, [&] { return echoedClients == clientCount; }, 30, "every client's echo"));
   // No client closed before all were echoed, so they were all connected at once.
   EXPECT_EQ(mostConnectedAtOnce, clientCount);
-  EXPECT_EQ(clientFactory->failedCount, 0) << (clientFactory->failReason ? clientFactory->failReason->toString() : "");
+  EXPECT_EQ(clientFactory->failedCount, 0) << (clientFactory->failReason ? clientFactory->failText() : "");
   for (std::size_t i = 0; i < clients.size(); ++i) {
     ASSERT_EQ(clients[i].received, messages[i]) << "client " << i;
   }

@@ -31,7 +31,8 @@ TEST_P(Threads, CallFromThreadFromFourThreadsRunsEveryCallInOrderPerThread) {
   std::atomic<int> ranShared{0};
   std::atomic<bool> giveUp{false};  // set if the loop stopped early, so callers end soon
   std::vector<std::thread> callers;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   const auto loopThread = std::this_thread::get_id();
   bool onLoopThread = true;
   for (int t = 0; t < kThreads; ++t) {
@@ -71,31 +72,47 @@ TEST_P(Threads, CallFromThreadFromFourThreadsRunsEveryCallInOrderPerThread) {
 }
 
 TEST_P(Threads, CallFromThreadWakesALoopThatHasNothingElseToDo) {
-  torsion::Reactor reactor(backend());
-  double calledAt = 0;
-  double sentAt = 0;
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
+  // Measured on the loop's thread: from its start to the call, wall and CPU time.
+  double startedAt = 0, startedCpu = 0, calledAt = 0, calledCpu = 0, sentAt = 0;
   std::atomic<bool> loopStarted{false};
-  reactor.callWhenRunning([&] { loopStarted = true; });
+  reactor.callWhenRunning([&] {
+    startedAt = torsion_test::now();
+    startedCpu = torsion_test::threadCpuSeconds();
+    loopStarted = true;
+  });
   std::thread caller([&] {
-    while (!loopStarted) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the loop is asleep by now
+    const double deadline = torsion_test::now() + 5;
+    while (!loopStarted && torsion_test::now() < deadline) std::this_thread::yield();
+    // Not synchronisation: a window in which a loop that spun instead of sleeping
+    // would burn CPU, which the test then sees.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     sentAt = torsion_test::now();
     reactor.callFromThread([&] {
       calledAt = torsion_test::now();
+      calledCpu = torsion_test::threadCpuSeconds();
       reactor.stop();
     });
   });
   const auto result = torsion_test::runWithDeadline(reactor, 10);
   caller.join();
   ASSERT_TRUE(result);
+  ASSERT_TRUE(loopStarted);
   EXPECT_LT(calledAt - sentAt, 1.0) << "the call should wake the loop at once";
+  const double wall = calledAt - startedAt;
+  const double cpu = calledCpu - startedCpu;
+  EXPECT_GE(wall, 0.09);
+  EXPECT_LT(cpu, wall / 4) << "the loop should sleep until woken, not spin: " << cpu << " s of CPU in " << wall
+                           << " s";
 }
 
 TEST_P(Threads, CallInThreadRunsOffTheLoopAndReportsBackWithCallFromThread) {
   std::thread::id workerThread;
   std::thread::id reportThread;
   int result = 0;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   reactor.callInThread([&] {
     workerThread = std::this_thread::get_id();
     const int computed = 6 * 7;
@@ -118,7 +135,8 @@ TEST_P(Threads, TheThreadPoolStaysWithinItsSize) {
   int running = 0;
   int mostAtOnce = 0;
   int finished = 0;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   EXPECT_THROW(reactor.suggestThreadPoolSize(0), std::invalid_argument);
   reactor.suggestThreadPoolSize(2);
   for (int i = 0; i < kJobs; ++i) {
@@ -141,7 +159,8 @@ TEST_P(Threads, TheThreadPoolStaysWithinItsSize) {
 TEST_P(Threads, AnExceptionInCallInThreadIsLoggedAndThePoolGoesOn) {
   torsion_test::LogCapture log;
   std::atomic<bool> later{false};
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   reactor.suggestThreadPoolSize(1);
   reactor.callInThread([] { throw std::runtime_error("worker failure"); });
   reactor.callInThread([&] { later = true; });
@@ -152,7 +171,8 @@ TEST_P(Threads, AnExceptionInCallInThreadIsLoggedAndThePoolGoesOn) {
 
 TEST_P(Threads, CallFromThreadOnTheLoopThreadWaitsForTheNextPass) {
   int calls = 0;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   reactor.callFromThread([&] {
     ++calls;
     reactor.callFromThread([&] { ++calls; });

@@ -24,7 +24,8 @@ class Timers : public BackendTest {};
 TEST_P(Timers, RunInTimeOrderAndEqualTimesInSchedulingOrder) {
   std::vector<std::string> order;
   std::vector<std::pair<double, double>> ranAt;  // (scheduled time, actual time)
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto record = [&](std::string name, torsion::DelayedCall* call) {
     return [&, name, call] {
       order.push_back(name);
@@ -50,7 +51,8 @@ TEST_P(Timers, RunInTimeOrderAndEqualTimesInSchedulingOrder) {
 TEST_P(Timers, ACancelledCallNeverRuns) {
   bool ran = false;
   bool other = false;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto call = reactor.callLater(0.01, [&] { ran = true; });
   reactor.callLater(0.05, [&] { other = true; });
   EXPECT_TRUE(call.active());
@@ -68,7 +70,8 @@ TEST_P(Timers, ACancelledCallNeverRuns) {
 
 TEST_P(Timers, ACalledCallCannotBeCancelledOrMoved) {
   int runs = 0;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto call = reactor.callLater(0, [&] { ++runs; });
   ASSERT_TRUE(runUntil(
       reactor, [&] { return runs == 1; }, 5, "the call"));
@@ -85,7 +88,8 @@ TEST_P(Timers, ACalledCallCannotBeCancelledOrMoved) {
 TEST_P(Timers, ResetAndDelayMoveTheCall) {
   bool early = false;
   bool late = false;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto soon = reactor.callLater(30, [&] { early = true; });
   auto postponed = reactor.callLater(0.01, [&] { late = true; });
 
@@ -106,7 +110,8 @@ TEST_P(Timers, ResetAndDelayMoveTheCall) {
 }
 
 TEST_P(Timers, GetDelayedCallsListsWhatIsPendingSoonestFirst) {
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   auto third = reactor.callLater(30, [] {});
   auto first = reactor.callLater(10, [] {});
   auto gone = reactor.callLater(5, [] {});
@@ -123,7 +128,8 @@ TEST_P(Timers, GetDelayedCallsListsWhatIsPendingSoonestFirst) {
 }
 
 TEST_P(Timers, BadDelaysAndEmptyHandlesAreRejected) {
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   EXPECT_THROW(reactor.callLater(-1, [] {}), std::invalid_argument);
   EXPECT_THROW(reactor.callLater(std::numeric_limits<double>::quiet_NaN(), [] {}), std::invalid_argument);
   torsion::DelayedCall empty;
@@ -136,7 +142,8 @@ TEST_P(Timers, BadDelaysAndEmptyHandlesAreRejected) {
 
 TEST_P(Timers, AZeroDelayCallFromATimerWaitsForTheNextPass) {
   std::vector<int> order;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   reactor.callLater(0, [&] {
     order.push_back(1);
     reactor.callLater(0, [&] { order.push_back(2); });
@@ -160,7 +167,8 @@ TEST_P(Timers, EndlessZeroDelayCallsFromIoCallbacksDoNotStarveIo) {
   };
   Built<ScriptedProtocol> servers;
   Built<ScriptedProtocol> clients;
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   reactorPointer = &reactor;
   auto serverFactory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onData = [&](ScriptedProtocol& self, torsion::Bytes data) {
@@ -182,7 +190,8 @@ TEST_P(Timers, EndlessZeroDelayCallsFromIoCallbacksDoNotStarveIo) {
 }
 
 TEST_P(Timers, RunSleepsUntilTheNextTimer) {
-  torsion::Reactor reactor(backend());
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
   const double start = reactor.seconds();
   double firedAt = 0;
   reactor.callLater(0.1, [&] {

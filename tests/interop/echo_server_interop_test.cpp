@@ -41,6 +41,7 @@ std::uint16_t startServer(Subprocess& server) {
 }
 
 TEST_P(EchoServerInterop, PythonsSocketModuleGetsEveryByteBack) {
+  if (isAttachedAsio()) GTEST_SKIP() << "echo_server takes a backend name; asio-attached is not one";
   Subprocess server({echoServerPath(), "--port", "0", "--interface", "127.0.0.1", "--reactor", backend()});
   const std::uint16_t port = startServer(server);
   ASSERT_NE(port, 0);

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "child_process.hpp"
+#include "subprocess.hpp"
 
 namespace {
 
-using torsion_test::ChildProcess;
+using torsion_test::Subprocess;
 
 std::string framingEcho() {
   const char* build = std::getenv("TORSION_BUILD_DIR");
@@ -25,7 +25,7 @@ class FramingEchoCli : public ::testing::Test {
   // Runs framing_echo with `args` to completion: its exit status and standard output.
   std::pair<std::optional<int>, std::string> run(std::vector<std::string> args) {
     args.insert(args.begin(), framingEcho());
-    ChildProcess process(args);
+    Subprocess process(args, Subprocess::Stderr::toTestLog);
     std::string out = process.readAll(20);
     return {process.wait(10), out};
   }
@@ -50,7 +50,8 @@ TEST_F(FramingEchoCli, BadArgumentsExitWithTwo) {
 
 TEST_F(FramingEchoCli, ListensOnTheRequestedBackendAndStopsCleanlyOnSigterm) {
   for (const char* backend : {"poll", "select"}) {
-    ChildProcess process({framingEcho(), "--port", "0", "--reactor", backend, "--framing", "netstring"});
+    Subprocess process({framingEcho(), "--port", "0", "--reactor", backend, "--framing", "netstring"},
+                       Subprocess::Stderr::toTestLog);
     const auto line = process.readLine(20);
     ASSERT_TRUE(line.has_value()) << backend;
     EXPECT_EQ(line->rfind("listening on 127.0.0.1:", 0), 0u) << *line;
@@ -60,7 +61,7 @@ TEST_F(FramingEchoCli, ListensOnTheRequestedBackendAndStopsCleanlyOnSigterm) {
 }
 
 TEST_F(FramingEchoCli, AnAddressInUseIsAClearErrorNotACrash) {
-  ChildProcess first({framingEcho(), "--port", "0"});
+  Subprocess first({framingEcho(), "--port", "0"}, Subprocess::Stderr::toTestLog);
   const auto line = first.readLine(20);
   ASSERT_TRUE(line.has_value());
   const std::string port = line->substr(line->rfind(':') + 1);

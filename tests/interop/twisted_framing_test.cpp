@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "child_process.hpp"
 #include "reactor_test_support.hpp"
+#include "subprocess.hpp"
 
 namespace {
 
 using torsion::Bytes;
-using torsion_test::ChildProcess;
+using torsion_test::Subprocess;
 namespace protocols = torsion::protocols;
 
 const char* const kPython = "/usr/bin/python3";  // the one that sees python3-twisted
@@ -35,7 +35,7 @@ std::string framingEcho() {
 bool twistedAvailable() {
   static const bool available = [] {
     if (!std::filesystem::exists(kPython)) return false;
-    ChildProcess probe({kPython, "-c", "import twisted.protocols.basic; print('yes')"});
+    Subprocess probe({kPython, "-c", "import twisted.protocols.basic; print('yes')"}, Subprocess::Stderr::toTestLog);
     return probe.readAll(30) == "yes\n" && probe.wait(10) == 0;
   }();
   return available;
@@ -139,9 +139,10 @@ class TwistedFramingTest : public ::testing::TestWithParam<std::string> {
   const std::string& framing() const { return GetParam(); }
 
   // Starts Twisted's echo server; returns its port (0 on failure).
-  int startTwistedServer(std::unique_ptr<ChildProcess>& server) {
-    server = std::make_unique<ChildProcess>(
-        std::vector<std::string>{kPython, peerScript(), "server", "--framing", framing(), "--lifetime", "120"});
+  int startTwistedServer(std::unique_ptr<Subprocess>& server) {
+    server = std::make_unique<Subprocess>(
+        std::vector<std::string>{kPython, peerScript(), "server", "--framing", framing(), "--lifetime", "120"},
+        Subprocess::Stderr::toTestLog);
     return portFrom(server->readLine(30));
   }
 
@@ -149,7 +150,7 @@ class TwistedFramingTest : public ::testing::TestWithParam<std::string> {
   // write, 20 ms apart, so that messages straddle reads), and runs until `done`.
   template <class Done>
   ::testing::AssertionResult exchange(const std::vector<std::string>& writes, ClientRecord& record, Done&& done) {
-    std::unique_ptr<ChildProcess> server;
+    std::unique_ptr<Subprocess> server;
     const int port = startTwistedServer(server);
     if (port == 0) return ::testing::AssertionFailure() << "Twisted's server did not start";
     torsion::Reactor reactor;
@@ -219,7 +220,7 @@ class TorsionServer {
   TorsionServer(const std::string& framing, std::optional<std::size_t> maxLength) {
     std::vector<std::string> argv = {framingEcho(), "--port", "0", "--framing", framing};
     if (maxLength) argv.insert(argv.end(), {"--max-length", std::to_string(*maxLength)});
-    process = std::make_unique<ChildProcess>(argv);
+    process = std::make_unique<Subprocess>(argv, Subprocess::Stderr::toTestLog);
     port = portFrom(process->readLine(20));
   }
   ~TorsionServer() { stop(); }
@@ -236,7 +237,7 @@ class TorsionServer {
     return *status;
   }
 
-  std::unique_ptr<ChildProcess> process;
+  std::unique_ptr<Subprocess> process;
   int port = 0;
   std::optional<std::optional<int>> status;
 };
@@ -248,7 +249,7 @@ std::string runTwistedClient(const std::string& framing, int port, const std::st
                                    "--port", std::to_string(port), "--scenario", scenario,    "--lifetime",
                                    "60"};
   if (maxLength) argv.insert(argv.end(), {"--max-length", std::to_string(*maxLength)});
-  ChildProcess client(argv);
+  Subprocess client(argv, Subprocess::Stderr::toTestLog);
   std::string report = client.readAll(90);
   const auto status = client.wait(10);
   if (!status) return "the Twisted client did not finish: " + report;

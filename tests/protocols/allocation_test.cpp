@@ -5,45 +5,14 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-std::atomic<std::size_t> allocatedBytes{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    allocatedBytes.fetch_add(size, std::memory_order_relaxed);
-  }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "allocation_counter.hpp"
 
 namespace torsion::protocols {
 namespace {
 
-// Counts allocations made while it lives.
-class Counting {
- public:
-  Counting() {
-    allocations = 0;
-    allocatedBytes = 0;
-    counting = true;
-  }
-  ~Counting() { counting = false; }
-  Counting(const Counting&) = delete;
-  Counting& operator=(const Counting&) = delete;
-  std::size_t count() const { return allocations.load(); }
-  std::size_t bytes() const { return allocatedBytes.load(); }
-};
+using Counting = torsion_test::AllocationCounter;
 
 // Feeds `stream` (whole messages) twice in reads of `chunk` bytes: the first time
 // grows the buffers to what this traffic needs, the second time is measured.

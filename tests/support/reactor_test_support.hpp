@@ -6,12 +6,16 @@
 #include <torsion/log.hpp>
 #include <torsion/reactor.hpp>
 
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "test_reactor.hpp"
 
 namespace torsion_test {
 
@@ -20,11 +24,19 @@ inline double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-/// Iterates `reactor` until `done()` is true or `timeoutSeconds` pass. Every wait in a
-/// test goes through here (or runFor), so no test can hang: on timeout the result is a
-/// failure naming `what`, for ASSERT_TRUE.
+/// CPU seconds the calling thread has used: with now(), shows whether a loop slept
+/// (CPU time well under wall time) or spun.
+inline double threadCpuSeconds() {
+  timespec spent{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spent);
+  return static_cast<double>(spent.tv_sec) + static_cast<double>(spent.tv_nsec) / 1e9;
+}
+
+/// Iterates `reactor` until `done()` is true or `timeoutSeconds` pass (5 s unless given).
+/// Every wait in a test goes through here (or runFor), so no test can hang: on timeout
+/// the result is a failure naming `what`, for ASSERT_TRUE.
 template <class Predicate>
-::testing::AssertionResult runUntil(torsion::Reactor& reactor, Predicate&& done, double timeoutSeconds,
+::testing::AssertionResult runUntil(torsion::Reactor& reactor, Predicate&& done, double timeoutSeconds = 5.0,
                                     std::string_view what = "the condition") {
   const double deadline = now() + timeoutSeconds;
   while (!done()) {
@@ -34,7 +46,7 @@ template <class Predicate>
                                            << reactor.backendName() << " backend)";
     }
     // Short waits: the predicate may also depend on things outside the reactor.
-    reactor.iterate(std::min(left, 0.02));
+    step(reactor, std::min(left, 0.02));
   }
   return ::testing::AssertionSuccess();
 }
@@ -43,7 +55,7 @@ template <class Predicate>
 /// *not* happen within a window.
 inline void runFor(torsion::Reactor& reactor, double seconds) {
   const double deadline = now() + seconds;
-  for (double left = seconds; left > 0; left = deadline - now()) reactor.iterate(std::min(left, 0.02));
+  for (double left = seconds; left > 0; left = deadline - now()) step(reactor, std::min(left, 0.02));
 }
 
 /// Runs `reactor.run()` with a guard timer: if `stop()` is not called within
@@ -54,24 +66,35 @@ inline ::testing::AssertionResult runWithDeadline(torsion::Reactor& reactor, dou
     timedOut = true;
     reactor.stop();
   });
-  reactor.run(false);
+  run(reactor);
   if (guard.active()) guard.cancel();
   if (timedOut)
     return ::testing::AssertionFailure() << "reactor.run() was not stopped within " << timeoutSeconds << " s";
   return ::testing::AssertionSuccess();
 }
 
-/// A fixture parameterised by backend name. Tests build their own Reactor *after* the
-/// state its callbacks touch, so the reactor (whose destructor still calls
-/// connectionLost) is destroyed first.
+/// A fixture parameterised by backend name (backendsUnderTest(): "asio-attached" too).
+/// Tests build their own reactor *after* the state its callbacks touch, so the reactor
+/// (whose destructor still calls connectionLost) is destroyed first:
+///
+/// @code
+/// auto owner = torsion_test::makeReactor(backend());
+/// torsion::Reactor& reactor = *owner;
+/// @endcode
 class BackendTest : public ::testing::TestWithParam<std::string> {
  protected:
   const std::string& backend() const { return GetParam(); }
   bool isSelect() const { return GetParam() == "select"; }
+  bool isAttachedAsio() const { return GetParam() == kAsioAttached; }
 };
 
-/// Names each instance after its backend: Backends/Suite.Test/epoll.
-inline std::string backendTestName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+/// Names each instance after its backend: Backends/Suite.Test/epoll ("-" becomes "_",
+/// which gtest requires: Backends/Suite.Test/asio_attached).
+inline std::string backendTestName(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = info.param;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
 
 /// Collects every log message while alive (the default sink is restored after).
 class LogCapture {
@@ -110,6 +133,6 @@ class LogCapture {
 }  // namespace torsion_test
 
 /// Instantiates the BackendTest-derived `suite` once per backend built here.
-#define TORSION_INSTANTIATE_FOR_EVERY_BACKEND(suite)                                                    \
-  INSTANTIATE_TEST_SUITE_P(Backends, suite, ::testing::ValuesIn(torsion::Reactor::availableBackends()), \
+#define TORSION_INSTANTIATE_FOR_EVERY_BACKEND(suite)                                                  \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite, ::testing::ValuesIn(::torsion_test::backendsUnderTest()), \
                            ::torsion_test::backendTestName)

@@ -29,6 +29,8 @@ struct ProtocolRecord {
   bool lostWith() const {
     return lostReason && lostReason->check<E>();
   }
+  /// The reason as text for a failure message; safe when the connection was not lost.
+  std::string lostText() const { return lostReason ? lostReason->toString() : "(connectionLost was not called)"; }
 };
 
 /// A Protocol whose hooks are std::functions; by default it only records.
@@ -146,6 +148,20 @@ class ScriptedClientFactory : public torsion::ClientFactory {
     if (onLost) onLost(connector, reason);
   }
   bool finished() const { return failedCount + lostCount > 0; }
+  /// clientConnectionFailed was called with an `E` (false, never a crash, if it was not).
+  template <class E>
+  bool failedWith() const {
+    return failReason && failReason->check<E>();
+  }
+  /// clientConnectionLost was called with an `E`.
+  template <class E>
+  bool lostWith() const {
+    return lostReason && lostReason->check<E>();
+  }
+  /// The failure as text for a failure message; safe when there was none.
+  std::string failText() const {
+    return failReason ? failReason->toString() : "(clientConnectionFailed was not called)";
+  }
 };
 
 /// A ScriptedClientFactory building `P`s into `built`.

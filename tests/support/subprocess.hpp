@@ -1,5 +1,5 @@
 // Test support: running another program (a torsion example, a Python peer) with its
-// output captured and every wait bounded.
+// output captured and every wait bounded. The one subprocess helper of the tests.
 #pragma once
 
 #include <fcntl.h>
@@ -12,7 +12,6 @@
 #include <chrono>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "raw_socket.hpp"
@@ -21,13 +20,19 @@ extern char** environ;
 
 namespace torsion_test {
 
-/// A child process whose stdout and stderr go to one pipe; killed if still running when
-/// this object goes.
+/// A child process whose stdout the test reads through a pipe; killed (SIGKILL) if still
+/// running when this object goes, so no test leaves a process behind whatever fails.
 class Subprocess {
  public:
-  /// Starts `argv[0]` (searched in PATH) with `argv`. Throws std::system_error if it
-  /// cannot be started.
-  explicit Subprocess(const std::vector<std::string>& argv) {
+  /// Where the child's stderr goes.
+  enum class Stderr {
+    withOutput,  ///< into the same pipe as stdout (output() has both)
+    toTestLog,   ///< to the test's own stderr, so a failing peer explains itself there
+  };
+
+  /// Starts `argv[0]` (a path, or a name searched in PATH) with `argv`.
+  /// @throws std::system_error if it cannot be started.
+  explicit Subprocess(const std::vector<std::string>& argv, Stderr stderrTo = Stderr::withOutput) {
     int pipeFds[2];
     if (::pipe2(pipeFds, O_CLOEXEC) != 0) throwErrno("pipe2");
     Fd readEnd(pipeFds[0]);
@@ -35,7 +40,7 @@ class Subprocess {
     posix_spawn_file_actions_t actions;
     ::posix_spawn_file_actions_init(&actions);
     ::posix_spawn_file_actions_adddup2(&actions, writeEnd.get(), STDOUT_FILENO);
-    ::posix_spawn_file_actions_adddup2(&actions, writeEnd.get(), STDERR_FILENO);
+    if (stderrTo == Stderr::withOutput) ::posix_spawn_file_actions_adddup2(&actions, writeEnd.get(), STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -43,7 +48,7 @@ class Subprocess {
     ::posix_spawn_file_actions_destroy(&actions);
     if (error != 0) {
       errno = error;
-      throwErrno("posix_spawnp");
+      throwErrno(("posix_spawnp " + argv[0]).c_str());
     }
     output_ = std::move(readEnd);
     setNonBlocking(output_.get());
@@ -66,40 +71,89 @@ class Subprocess {
     return text_;
   }
 
-  /// Waits up to `seconds` for a whole line containing `marker`; returns that line.
+  /// Waits up to `seconds` for a whole line containing `marker` (anywhere in the output
+  /// so far); returns that line.
   std::optional<std::string> waitForLine(const std::string& marker, double seconds) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    const auto deadline = deadlineIn(seconds);
     for (;;) {
       for (std::size_t start = 0, end; (end = text_.find('\n', start)) != std::string::npos; start = end + 1) {
         std::string line = text_.substr(start, end - start);
         if (line.find(marker) != std::string::npos) return line;
       }
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !readAvailable(static_cast<int>(left.count()))) return std::nullopt;
+      if (!readUntil(deadline)) return std::nullopt;
     }
+  }
+
+  /// The next line not returned yet (without its newline), or nothing if none came
+  /// within `seconds` or the output ended.
+  std::optional<std::string> readLine(double seconds) {
+    const auto deadline = deadlineIn(seconds);
+    for (;;) {
+      if (auto end = text_.find('\n', consumed_); end != std::string::npos) {
+        std::string line = text_.substr(consumed_, end - consumed_);
+        consumed_ = end + 1;
+        return line;
+      }
+      if (!readUntil(deadline)) return std::nullopt;
+    }
+  }
+
+  /// Everything not returned yet, once the output ends or `seconds` pass.
+  std::string readAll(double seconds) {
+    const auto deadline = deadlineIn(seconds);
+    while (readUntil(deadline)) {
+    }
+    std::string rest = text_.substr(consumed_);
+    consumed_ = text_.size();
+    return rest;
   }
 
   /// Waits up to `seconds` for the child to exit; its wait status, or nullopt on timeout.
   std::optional<int> waitForExit(double seconds) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    const auto deadline = deadlineIn(seconds);
     while (!exitStatus_) {
       int status = 0;
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         exitStatus_ = status;
         break;
       }
-      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      if (Clock::now() >= deadline) return std::nullopt;
       readAvailable(10);  // keep the pipe drained so the child never blocks on output
     }
     readAvailable(0);
     return exitStatus_;
   }
 
-  void signal(int number) { ::kill(pid_, number); }
+  /// waitForExit as a shell reports it: the exit code, or 128 + the signal's number.
+  std::optional<int> wait(double seconds) {
+    const auto status = waitForExit(seconds);
+    if (!status) return std::nullopt;
+    return WIFEXITED(*status) ? WEXITSTATUS(*status) : 128 + WTERMSIG(*status);
+  }
+
+  /// Sends `number` to the child.
+  void signal(int number) {
+    if (!exitStatus_) ::kill(pid_, number);
+  }
+  /// Sends SIGTERM.
+  void terminate() { signal(SIGTERM); }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
+  static Clock::time_point deadlineIn(double seconds) {
+    return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  // Waits until something arrives or `deadline`; false at the deadline or the end.
+  bool readUntil(Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    const std::size_t before = text_.size();
+    const bool open = readAvailable(static_cast<int>(left));
+    return open || text_.size() > before;
+  }
+
   // Reads what is available, waiting up to timeoutMs for something; false at EOF.
   bool readAvailable(int timeoutMs) {
     pollfd entry{output_.get(), POLLIN, 0};
@@ -119,6 +173,7 @@ class Subprocess {
   pid_t pid_ = -1;
   Fd output_;
   std::string text_;
+  std::size_t consumed_ = 0;  // what readLine / readAll returned already
   std::optional<int> exitStatus_;
 };
 

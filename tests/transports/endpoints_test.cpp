@@ -10,11 +10,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "loop_helpers.hpp"
+#include "reactor_test_support.hpp"
 
 namespace {
 
-using transports_test::iterateUntil;
+using torsion_test::runUntil;
 
 class Greeter : public torsion::Protocol {
  public:
@@ -66,11 +66,11 @@ TEST_P(EndpointsTest, TcpStringsListenAndConnect) {
   Outcome outcome;
   auto endpoint = torsion::clientFromString(reactor, "tcp:host=127.0.0.1:port=" + std::to_string(port) + ":timeout=5");
   record(endpoint->connect(torsion::Factory::forProtocol<Greeter>()), outcome);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return outcome.done; }));
   auto greeter = std::dynamic_pointer_cast<Greeter>(outcome.protocol);
   ASSERT_TRUE(greeter) << outcome.failureType << ": " << outcome.failureMessage;
   EXPECT_TRUE(greeter->madeBeforeFired);  // the Deferred fires after connectionMade
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return greeter->received == "ping"; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return greeter->received == "ping"; }));
 }
 
 TEST_P(EndpointsTest, PositionalClientFormResolvesAHostName) {
@@ -79,7 +79,7 @@ TEST_P(EndpointsTest, PositionalClientFormResolvesAHostName) {
   record(torsion::clientFromString(reactor, "tcp:localhost:" + std::to_string(port))
              ->connect(torsion::Factory::forProtocol<Greeter>()),
          outcome);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return outcome.done; }));
   // localhost may resolve to ::1 first where nothing listens; either way the outcome is
   // a connected protocol or a clear connection error, never a hang.
   if (!outcome.protocol) {
@@ -99,7 +99,7 @@ TEST_P(EndpointsTest, EscapedIpv6Interface) {
   record(torsion::clientFromString(reactor, "tcp:host=\\:\\:1:port=" + std::to_string(port))
              ->connect(torsion::Factory::forProtocol<Greeter>()),
          outcome);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return outcome.done; }));
   EXPECT_TRUE(outcome.protocol) << outcome.failureMessage;
 }
 
@@ -111,10 +111,10 @@ TEST_P(EndpointsTest, UnixStrings) {
   record(torsion::clientFromString(reactor, "unix:path=" + path + ":timeout=2")
              ->connect(torsion::Factory::forProtocol<Greeter>()),
          outcome);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return outcome.done; }));
   auto greeter = std::dynamic_pointer_cast<Greeter>(outcome.protocol);
   ASSERT_TRUE(greeter) << outcome.failureMessage;
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return greeter->received == "ping"; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return greeter->received == "ping"; }));
   ::unlink(path.c_str());
 }
 
@@ -128,7 +128,7 @@ TEST_P(EndpointsTest, RefusedConnectionFailsTheDeferred) {
   record(torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(closedPort))
              ->connect(torsion::Factory::forProtocol<Greeter>()),
          outcome);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return outcome.done; }));
   EXPECT_EQ(outcome.failureType, "torsion::ConnectionRefusedError");
 }
 
@@ -139,7 +139,7 @@ TEST_P(EndpointsTest, CancellingWhileConnectingStopsTheAttempt) {
                ->connect(torsion::Factory::forProtocol<Greeter>());
   record(d, outcome);
   d.cancel();
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return outcome.done; }));
   EXPECT_EQ(outcome.failureType, "torsion::ConnectingCancelledError");
 }
 
@@ -149,9 +149,9 @@ TEST_P(EndpointsTest, ConnectProtocolFiresWithTheGivenProtocol) {
   std::shared_ptr<Greeter> fired;
   auto endpoint = torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port));
   torsion::connectProtocol(*endpoint, mine).addCallback([&](const std::shared_ptr<Greeter>& p) { fired = p; });
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return fired != nullptr; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return fired != nullptr; }));
   EXPECT_EQ(fired, mine);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return mine->received == "ping"; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return mine->received == "ping"; }));
 }
 
 TEST_P(EndpointsTest, ListenFailureFailsTheDeferred) {
@@ -198,10 +198,10 @@ TEST_P(EndpointsTest, AHalfCloseableClientStaysHalfCloseable) {
   record(torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port->getHost().port))
              ->connect(torsion::Factory::forProtocol<HalfCloseableClient>()),
          outcome);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return outcome.done; }));
   auto client = std::dynamic_pointer_cast<HalfCloseableClient>(outcome.protocol);
   ASSERT_TRUE(client) << outcome.failureMessage;
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return !client->lostReason.empty() && *serverReceived == "after FIN"; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return !client->lostReason.empty() && *serverReceived == "after FIN"; }));
   EXPECT_TRUE(client->readLost);
   EXPECT_EQ(*serverReceived, "after FIN");
   EXPECT_EQ(client->lostReason, "torsion::ConnectionDone");
@@ -218,14 +218,14 @@ TEST_P(EndpointsTest, AConnectionMadeThatThrowsFailsTheDeferred) {
   record(torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port))
              ->connect(torsion::Factory::forProtocol<ThrowsOnConnect>()),
          outcome);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return outcome.done; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return outcome.done; }));
   EXPECT_FALSE(outcome.protocol);
   EXPECT_FALSE(outcome.failureType.empty());
   EXPECT_NE(outcome.failureMessage.find("refusing to talk"), std::string::npos) << outcome.failureMessage;
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, EndpointsTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         transports_test::backendName);
+                         torsion_test::backendTestName);
 
 // A malformed description is a clear error that names the bad part.
 struct BadDescription {

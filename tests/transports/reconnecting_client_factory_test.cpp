@@ -10,12 +10,12 @@
 #include <memory>
 #include <string>
 
-#include "loop_helpers.hpp"
+#include "reactor_test_support.hpp"
 #include "raw_socket.hpp"
 
 namespace {
 
-using transports_test::iterateUntil;
+using torsion_test::runUntil;
 
 class Resetting : public torsion::Protocol {
  public:
@@ -68,13 +68,13 @@ TEST_P(ReconnectingTest, RetriesARefusedConnectionUntilTheServerIsThere) {
     server = reactor.listenTCP(port, serverFactory, 50, "127.0.0.1");
   };
   reactor.connectTCP("127.0.0.1", port, factory, 5);
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return received == "hi"; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return received == "hi"; }));
   EXPECT_EQ(factory->failures, 2);
   EXPECT_EQ(factory->retries, 0);  // reset by the protocol's connectionMade
   factory->stopTrying();
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, ReconnectingTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         transports_test::backendName);
+                         torsion_test::backendTestName);
 
 }  // namespace

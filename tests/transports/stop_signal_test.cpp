@@ -10,7 +10,7 @@
 #include <csignal>
 #include <string>
 
-#include "loop_helpers.hpp"
+#include "reactor_test_support.hpp"
 #include "subprocess.hpp"
 
 namespace {
@@ -45,6 +45,6 @@ TEST_P(StopSignal, SigintBeforeRunStopsCleanly) { stopsCleanly(SIGINT, "SIGINT")
 TEST_P(StopSignal, SigtermBeforeRunStopsCleanly) { stopsCleanly(SIGTERM, "SIGTERM"); }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, StopSignal, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         transports_test::backendName);
+                         torsion_test::backendTestName);
 
 }  // namespace

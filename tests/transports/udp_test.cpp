@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "loop_helpers.hpp"
+#include "reactor_test_support.hpp"
 #include "reactor_test_support.hpp"
 
 namespace {
 
-using transports_test::iterateUntil;
+using torsion_test::runUntil;
 
 class Recorder : public torsion::DatagramProtocol {
  public:
@@ -49,7 +49,7 @@ TEST_P(UdpTest, DatagramsAreEchoedWithTheirBoundariesAndSender) {
 
   const std::vector<std::string> messages = {"one", std::string(1000, 'x'), "three"};
   for (const auto& message : messages) clientPort->write(message, serverPort->getHost());
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return client->received.size() == messages.size(); }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return client->received.size() == messages.size(); }));
   EXPECT_EQ(client->received, messages);  // each datagram whole: UDP keeps boundaries
   EXPECT_EQ(server->senders.front(), clientPort->getHost());
   EXPECT_EQ(client->senders.front(), serverPort->getHost());
@@ -70,7 +70,7 @@ TEST_P(UdpTest, ConnectedModeReportsARefusedPeer) {
   auto client = std::make_shared<Recorder>();
   auto clientPort = reactor.listenUDP(0, client, "127.0.0.1");
   clientPort->connect(closed);
-  ASSERT_TRUE(iterateUntil(reactor, [&] {
+  ASSERT_TRUE(runUntil(reactor, [&] {
     clientPort->write("anyone there?");
     reactor.iterate(0.02);
     return client->refused > 0;
@@ -102,7 +102,7 @@ TEST_P(UdpTest, ADatagramLongerThanMaxPacketSizeIsReportedNeverCut) {
   auto clientPort = reactor.listenUDP(0, client, "127.0.0.1");
   clientPort->write(std::string(300, 'x'), serverPort->getHost());
   clientPort->write("fits", serverPort->getHost());
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return !server->received.empty(); }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return !server->received.empty(); }));
   EXPECT_EQ(server->received, std::vector<std::string>{"fits"}) << "the long datagram was delivered cut";
   EXPECT_TRUE(log.contains("longer than maxPacketSize (100 bytes)")) << log.all();
   EXPECT_TRUE(log.contains("300 bytes")) << log.all();
@@ -132,7 +132,7 @@ TEST_P(UdpTest, Ipv6Loopback) {
   auto client = std::make_shared<Recorder>();
   auto clientPort = reactor.listenUDP(0, client, "::1");
   clientPort->write("over six", serverPort->getHost());
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return !client->received.empty(); }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return !client->received.empty(); }));
   EXPECT_EQ(client->received.front(), "over six");
   EXPECT_EQ(client->senders.front().family, torsion::Address::Family::ipv6);
 }
@@ -149,11 +149,11 @@ TEST_P(UdpTest, ExceptionInDatagramReceivedKeepsThePortServing) {
   auto clientPort = reactor.listenUDP(0, std::make_shared<Recorder>(), "127.0.0.1");
   clientPort->write("a", serverPort->getHost());
   clientPort->write("b", serverPort->getHost());
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return server->received.size() == 2; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return server->received.size() == 2; }));
   EXPECT_TRUE(serverPort->listening());
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, UdpTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         transports_test::backendName);
+                         torsion_test::backendTestName);
 
 }  // namespace

@@ -11,11 +11,11 @@
 #include <cstring>
 #include <string>
 
-#include "loop_helpers.hpp"
+#include "reactor_test_support.hpp"
 
 namespace {
 
-using transports_test::iterateUntil;
+using torsion_test::runUntil;
 
 std::string temporarySocketPath(const std::string& tag) {
   return "/tmp/torsion-test-" + tag + "-" + std::to_string(::getpid()) + ".sock";
@@ -87,7 +87,7 @@ TEST_P(UnixSocketTest, EchoesAndRemovesTheFileOnStopListening) {
   EXPECT_EQ(port->getHost().host, path);
   Shared shared;
   auto connector = reactor.connectUNIX(path, std::make_shared<RecordingClientFactory>(&shared));
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return shared.lost; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return shared.lost; }));
   EXPECT_EQ(shared.received, "hello over a unix socket");
   EXPECT_EQ(shared.lostType, "torsion::ConnectionDone");
   EXPECT_EQ(shared.peer.family, torsion::Address::Family::unixSocket);
@@ -109,7 +109,7 @@ TEST_P(UnixSocketTest, StaleSocketFileIsReplaced) {
   auto port = reactor.listenUNIX(path, torsion::Factory::forProtocol<torsion::protocols::Echo>());
   Shared shared;
   reactor.connectUNIX(path, std::make_shared<RecordingClientFactory>(&shared));
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return shared.lost; }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return shared.lost; }));
   EXPECT_EQ(shared.received, "hello over a unix socket");
 }
 
@@ -147,11 +147,11 @@ TEST_P(UnixSocketTest, ErrorsNameThePathWithoutAPort) {
 TEST_P(UnixSocketTest, ConnectingToNothingFails) {
   Shared shared;
   reactor.connectUNIX(path, std::make_shared<RecordingClientFactory>(&shared));
-  ASSERT_TRUE(iterateUntil(reactor, [&] { return !shared.failure.empty(); }));
+  ASSERT_TRUE(runUntil(reactor, [&] { return !shared.failure.empty(); }));
   EXPECT_FALSE(shared.made);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, UnixSocketTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         transports_test::backendName);
+                         torsion_test::backendTestName);
 
 }  // namespace

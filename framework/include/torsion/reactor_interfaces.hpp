@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace torsion {
@@ -21,6 +22,15 @@ namespace torsion {
 /// The phase of a system event in which a trigger runs (Twisted's 'before', 'during',
 /// 'after').
 enum class EventPhase { before, during, after };
+
+/// A system event trigger that has not run yet, as a reactor keeps it (see
+/// IReactorCore::addSystemEventTrigger); testing::MemoryReactor shows its list.
+struct SystemEventTrigger {
+  std::uint64_t id;          ///< what addSystemEventTrigger returned
+  EventPhase phase;          ///< before, during or after
+  std::string eventType;     ///< "startup", "shutdown", ...
+  std::function<void()> fn;  ///< what to run
+};
 
 /// Running, stopping and system events (Twisted's IReactorCore).
 ///

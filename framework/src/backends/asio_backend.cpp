@@ -71,6 +71,10 @@ void AsioBackend::wait(int timeoutMs, std::vector<ReadyEvent>& out) {
   takeReady(out);
   // Reactor::iterate on a stopped attached reactor: leave the io_context to its owner.
   if (byHand && mode_ == Mode::attached && !driver_->running() && !driver_->stopRequested()) withdraw();
+  // Reactor::iterate on a running attached reactor: no pass of the io_context follows
+  // by itself, yet this one may leave work for it (a thread call queued from the loop's
+  // own thread, the watches it delivered to re-arm). Post one, as a completed wait would.
+  if (byHand && mode_ == Mode::attached && driver_->running()) postPass();
 }
 
 void AsioBackend::arm(int fd, Watch& watch) {

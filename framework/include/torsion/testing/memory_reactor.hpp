@@ -282,12 +282,7 @@ class MemoryReactor : public IReactorCore,
   };
 
   /// One trigger added with addSystemEventTrigger.
-  struct Trigger {
-    TriggerId id;              ///< what addSystemEventTrigger returned
-    EventPhase phase;          ///< before, during or after
-    std::string eventType;     ///< "startup", "shutdown", ...
-    std::function<void()> fn;  ///< what to run
-  };
+  using Trigger = SystemEventTrigger;
 
   /// A reactor that has recorded nothing yet.
   MemoryReactor() = default;

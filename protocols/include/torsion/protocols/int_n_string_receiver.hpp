@@ -91,7 +91,7 @@ class IntNStringReceiver : public PausableReceiver {
   void dataReceived(Bytes data) override;
 
  private:
-  void parse();
+  bool parseNext();  // one message at most; false: needs more input
   std::uint64_t decodePrefix(Bytes prefix) const noexcept;
 
   detail::ReceiveBuffer input_;

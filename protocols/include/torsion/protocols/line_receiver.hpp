@@ -86,7 +86,7 @@ class LineReceiver : public PausableReceiver {
   void dataReceived(Bytes data) override;
 
  private:
-  void parse();
+  bool parseNext();  // one message at most; false: needs more input
 
   detail::ReceiveBuffer input_;
   detail::LineScanState scan_;
@@ -132,6 +132,8 @@ class LineOnlyReceiver : public Protocol {
   void dataReceived(Bytes data) override;
 
  private:
+  bool parseNext();  // one line at most; false: needs more input
+
   detail::ReceiveBuffer input_;
   detail::LineScanState scan_;
 };

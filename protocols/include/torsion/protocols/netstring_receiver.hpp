@@ -81,7 +81,7 @@ class NetstringReceiver : public PausableReceiver {
   void dataReceived(Bytes data) override;
 
  private:
-  void parse();
+  bool parseNext();  // one message at most; false: needs more input
   bool parseLength();
   void fail(NetstringParseError::Kind kind, const std::string& message);
 

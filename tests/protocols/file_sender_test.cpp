@@ -8,11 +8,11 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "loop_helpers.hpp"
+#include "reactor_test_support.hpp"
 
 namespace {
 
-using transports_test::iterateUntil;
+using torsion_test::runUntil;
 
 std::string randomBytes(std::size_t size) {
   std::mt19937 generator(1234);
@@ -106,7 +106,7 @@ TEST_P(FileSenderTest, StreamsAWholeFileByteExact) {
   auto clientFactory = std::make_shared<torsion::ClientFactory>();
   clientFactory->protocol = [&] { return std::make_shared<Receiving>(&received, &closed); };
   reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory);
-  ASSERT_TRUE(iterateUntil(
+  ASSERT_TRUE(runUntil(
       reactor, [&] { return closed; }, 30));
   EXPECT_TRUE(transfer.failure.empty()) << transfer.failure;
   EXPECT_EQ(transfer.reportedSent, transfer.content.size());
@@ -126,7 +126,7 @@ TEST_P(FileSenderTest, LostConnectionFailsTheTransfer) {
     void dataReceived(torsion::Bytes) override { transport().abortConnection(); }
   };
   reactor.connectTCP("127.0.0.1", port->getHost().port, torsion::ClientFactory::forProtocol<HangUp>());
-  ASSERT_TRUE(iterateUntil(
+  ASSERT_TRUE(runUntil(
       reactor, [&] { return transfer.finished; }, 30));
   EXPECT_NE(transfer.failure.find("stop producing"), std::string::npos) << transfer.failure;
 }
@@ -141,7 +141,7 @@ TEST_P(FileSenderTest, ATransformFramesEachChunkAsAnInt32String) {
   bool closed = false;
   reactor.connectTCP("127.0.0.1", port->getHost().port,
                      torsion::ClientFactory::forProtocol<ReceivingFrames>(&received, &messages, &closed));
-  ASSERT_TRUE(iterateUntil(
+  ASSERT_TRUE(runUntil(
       reactor, [&] { return closed; }, 60));
   EXPECT_TRUE(transfer.failure.empty()) << transfer.failure;
   EXPECT_EQ(transfer.reportedSent, transfer.content.size());  // bytes read, before framing
@@ -165,13 +165,13 @@ TEST_P(FileSenderTest, ATransformThatThrowsFailsTheTransfer) {
   reactor.connectTCP("127.0.0.1", port->getHost().port,
                      torsion::ClientFactory::forProtocol<Receiving>(&received, &closed));
   // Both ends close before the test's locals go: the fixture's reactor outlives them.
-  ASSERT_TRUE(iterateUntil(
+  ASSERT_TRUE(runUntil(
       reactor, [&] { return transfer.finished && closed; }, 30));
   EXPECT_EQ(transfer.failure, "no second chunk");
   EXPECT_EQ(chunks, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryBackend, FileSenderTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         transports_test::backendName);
+                         torsion_test::backendTestName);
 
 }  // namespace
