@@ -263,6 +263,11 @@ void ClientSession::send(const nlohmann::json& header) { sendString(file_transfe
 void ClientSession::finish(std::optional<std::string> error) {
   if (state_ == State::finished) return;
   state_ = State::finished;
+  // A download that failed before its first byte leaves no empty LOCAL.part behind.
+  struct stat info {};
+  if (error && !partPath_.empty() && ::stat(partPath_.c_str(), &info) == 0 && info.st_size == 0) {
+    ::unlink(partPath_.c_str());
+  }
   std::fflush(stdout);
   if (connected()) transport().loseConnection();
   if (done_) std::exchange(done_, nullptr)(std::move(error));

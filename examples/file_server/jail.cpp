@@ -141,8 +141,10 @@ void Jail::makeDirectory(std::string_view path) const {
   const auto parts = split(path);
   if (parts.empty()) throw failure(EEXIST, path);
   const UniqueFd parent = openParent(parts, path);
-  // mkdirat never follows a symlink in the last component: it reports EEXIST.
-  if (::mkdirat(parent.get(), parts.back().c_str(), 0755) != 0) throw failure(errno, path);
+  // mkdirat never follows a symlink in the last component: it reports EEXIST, which
+  // for a symlink is said as the refusal it is.
+  if (::mkdirat(parent.get(), parts.back().c_str(), 0755) != 0)
+    throw openFailure(parent.get(), parts.back(), errno, path);
 }
 
 void Jail::remove(std::string_view path) const {
@@ -151,7 +153,9 @@ void Jail::remove(std::string_view path) const {
   const UniqueFd parent = openParent(parts, path);
   struct stat info {};
   if (::fstatat(parent.get(), parts.back().c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) throw failure(errno, path);
-  // A symlink is removed as itself (unlinkat never follows): what it points to stays.
+  // Every path naming a symlink is refused, the same for every command (unlinkat would
+  // remove the link itself, never what it points to).
+  if (S_ISLNK(info.st_mode)) throw denied(path);
   const int flags = S_ISDIR(info.st_mode) ? AT_REMOVEDIR : 0;
   if (::unlinkat(parent.get(), parts.back().c_str(), flags) != 0) throw failure(errno, path);
 }

@@ -71,7 +71,7 @@ class Jail {
   /// Creates the directory `path` (its parent must exist).
   void makeDirectory(std::string_view path) const;
 
-  /// Removes the file, symlink (not what it points to) or empty directory `path`.
+  /// Removes the file or empty directory `path` (a symlink is refused, as everywhere).
   void remove(std::string_view path) const;
 
   /// Opens the regular file `path` for reading.

@@ -28,14 +28,16 @@ namespace torsion_test {
 /// behind, whatever fails.
 class ChildProcess {
  public:
-  /// Starts `argv[0]` (a path) with the given arguments.
+  /// Starts `argv[0]` (a path) with the given arguments; with `mergeStderr`, its
+  /// standard error goes to the same pipe as its output (for checking error messages).
   /// @throws std::system_error if it cannot be started.
-  explicit ChildProcess(const std::vector<std::string>& argv) {
+  explicit ChildProcess(const std::vector<std::string>& argv, bool mergeStderr = false) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    if (mergeStderr) posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
@@ -81,6 +83,9 @@ class ChildProcess {
     }
     return std::exchange(buffer_, std::string());
   }
+
+  /// The process id.
+  pid_t pid() const noexcept { return pid_; }
 
   /// Sends SIGTERM.
   void terminate() {
