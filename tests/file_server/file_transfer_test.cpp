@@ -13,6 +13,7 @@
 
 #include "crypto.hpp"
 #include "jail.hpp"
+#include "progress.hpp"
 #include "request.hpp"
 #include "users.hpp"
 #include "wire.hpp"
@@ -204,6 +205,36 @@ TEST_F(FileTransferJail, OperationsInsideTheHomeWork) {
   Jail::commitUpload(upload, "sub/up.bin");
   EXPECT_EQ(fs::file_size(base_ / "root" / "alice" / "sub" / "up.bin"), 4u);
   EXPECT_FALSE(fs::exists(base_ / "root" / "alice" / "sub" / ".up.bin.part"));
+}
+
+}  // namespace
+
+namespace {
+
+using file_client::Progress;
+
+TEST(FileClientProgress, TheBarShowsBytesPercentRateAndEta) {
+  const Progress progress("get x", 1 << 20, 0, true, 10.0, stdout);
+  const std::string bar = progress.bar(512 * 1024, 11.0);
+  EXPECT_NE(bar.find("512.0 KiB / 1.0 MiB"), std::string::npos) << bar;
+  EXPECT_NE(bar.find(" 50%"), std::string::npos) << bar;
+  EXPECT_NE(bar.find("512.0 KiB/s"), std::string::npos) << bar;
+  EXPECT_NE(bar.find("ETA 0:01"), std::string::npos) << bar;
+  EXPECT_NE(bar.find("[###############---------------]"), std::string::npos) << bar;
+}
+
+TEST(FileClientProgress, NotATerminalGetsOnlyTheFinalLine) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  Progress progress("put y", 1000, 400, false, 0.0, out);
+  progress.update(700, 0.5);
+  progress.finish(1000, 1.0, "abc");
+  std::rewind(out);
+  char text[256] = {};
+  const std::size_t got = std::fread(text, 1, sizeof text - 1, out);
+  std::fclose(out);
+  EXPECT_EQ(std::string(text, got),
+            "put y: 1000 bytes (600 transferred from byte 400) in 1.00 s, 600 B/s, sha256 abc\n");
 }
 
 }  // namespace
