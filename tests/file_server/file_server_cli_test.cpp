@@ -1,6 +1,7 @@
 // examples/file_server and examples/file_client for real, as processes on loopback: the
 // login, the jail, resumed transfers, many clients at once and a reader that stops.
 #include <gtest/gtest.h>
+#include <torsion/reactor.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -455,5 +456,44 @@ TEST_F(FileServer, AClientThatStopsReadingKeepsTheServerMemoryFlat) {
   // The server still serves others meanwhile.
   EXPECT_EQ(client({"mkdir", "other"}).status, 0);
 }
+
+// The same server on each backend built here (TORSION_REACTOR picks it): concurrent
+// transfers, a listing and a refusal.
+class FileServerOnBackend : public FileServer, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    ::setenv("TORSION_REACTOR", GetParam().c_str(), 1);
+    FileServer::SetUp();
+    ::unsetenv("TORSION_REACTOR");
+  }
+};
+
+TEST_P(FileServerOnBackend, TransfersListingsAndRefusals) {
+  writeRandomFile(local() / "up0", 300000, 50);
+  writeRandomFile(local() / "up1", 200000, 51);
+  writeRandomFile(home() / "down0", 250000, 52);
+  writeRandomFile(home() / "down1", 150000, 53);
+  std::vector<std::unique_ptr<ChildProcess>> clients;
+  for (const char* n : {"0", "1"}) {
+    clients.push_back(
+        std::make_unique<ChildProcess>(clientArgs({"put", (local() / ("up" + std::string(n))).string()}), true));
+    clients.push_back(std::make_unique<ChildProcess>(
+        clientArgs({"get", "down" + std::string(n), (local() / ("down" + std::string(n))).string()}), true));
+  }
+  for (auto& process : clients) {
+    const std::string output = process->readAll(30);
+    EXPECT_EQ(process->wait(10), 0) << output;
+  }
+  for (const char* n : {"0", "1"}) {
+    EXPECT_EQ(sha256Of(home() / ("up" + std::string(n))), sha256Of(local() / ("up" + std::string(n))));
+    EXPECT_EQ(sha256Of(local() / ("down" + std::string(n))), sha256Of(home() / ("down" + std::string(n))));
+  }
+  EXPECT_EQ(client({"ls"}).output,
+            "-       250000 down0\n-       150000 down1\n-       300000 up0\n-       200000 up1\n");
+  EXPECT_EQ(client({"get", "../alice/down0"}).output, "error: permission denied: ../alice/down0\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FileServerOnBackend, ::testing::ValuesIn(torsion::Reactor::availableBackends()),
+                         [](const auto& backend) { return backend.param; });
 
 }  // namespace
