@@ -41,6 +41,16 @@ class ClientTest : public ::testing::Test {
  protected:
   torsion::testing::MemoryReactorClock reactor;
 
+  /// Ends the connection attempts still going, as a real reactor does when destroyed
+  /// (a MemoryConnector dropped with its reactor tells nobody, and a request waiting for
+  /// it would wait forever).
+  void TearDown() override {
+    for (const auto& c : reactor.connectors) {
+      if (c->state() == torsion::Connector::State::connecting)
+        c->failConnection(torsion::Failure(torsion::ConnectingCancelledError()));
+    }
+  }
+
   /// The connector of the n-th connection attempt.
   std::shared_ptr<torsion::testing::MemoryConnector> connector(std::size_t n) {
     EXPECT_LT(n, reactor.connectors.size());

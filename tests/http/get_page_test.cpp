@@ -32,6 +32,7 @@ class GetPage : public ClientTest {
   std::string path =
       ::testing::TempDir() + "torsion_download_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
   void TearDown() override {
+    ClientTest::TearDown();
     std::remove(path.c_str());
     std::remove((path + ".part").c_str());
   }

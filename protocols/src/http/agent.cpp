@@ -140,7 +140,9 @@ class AgentRequest : public std::enable_shared_from_this<AgentRequest> {
       auto self = shared_from_this();
       stream->onFinished([self](const Failure&) { self->bodyEnded(); });
     }
-    auto result = result_;
+    // Let go of the result once fired: its chain may hold the response, whose body
+    // stream holds this request (a cycle if kept).
+    auto result = std::move(result_);
     result.callback(std::move(response));
   }
 
@@ -186,7 +188,7 @@ class AgentRequest : public std::enable_shared_from_this<AgentRequest> {
     if (phase_ == Phase::done || phase_ == Phase::delivered) return;
     phase_ = Phase::done;
     detail::cancelTimer(timer_);
-    auto result = result_;
+    auto result = std::move(result_);
     result.errback(failure);
   }
 
