@@ -101,4 +101,70 @@ class DecompressionError : public HttpError {
   using HttpError::HttpError;
 };
 
+/// An `https://` URL in a build without TLS (or an Agent whose ConnectFunction cannot
+/// open TLS connections): the request fails at once, before any byte is sent, so a
+/// request meant for TLS never goes out in plain text.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class TlsUnavailableError : public HttpError {
+ public:
+  /// @param message details.
+  explicit TlsUnavailableError(
+      const std::string& message = "https:// needs TLS, which is not available in this build of torsion")
+      : HttpError(message) {}
+};
+
+/// Base of the errors of following redirects.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class RedirectError : public HttpError {
+ public:
+  using HttpError::HttpError;
+};
+
+/// More redirects in a row than AgentOptions::redirectLimit (Twisted's
+/// `InfiniteRedirection`).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class RedirectLimitError : public RedirectError {
+ public:
+  using RedirectError::RedirectError;
+};
+
+/// A redirect back to a URL (with the same method) already visited in this chain.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class RedirectLoopError : public RedirectError {
+ public:
+  using RedirectError::RedirectError;
+};
+
+/// A redirect response (301, 302, 303, 307, 308) without a usable Location header.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class RedirectLocationError : public RedirectError {
+ public:
+  using RedirectError::RedirectError;
+};
+
+/// The reason a BodyReceiver's bodyFinished gets when the whole body arrived (Twisted's
+/// `ResponseDone`): not an error, a clean end.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class ResponseDone : public HttpError {
+ public:
+  /// @param message details.
+  explicit ResponseDone(const std::string& message = "The response body was received completely")
+      : HttpError(message) {}
+};
+
+/// A request that could not be sent: the connection was lost while it was being
+/// written, or its body producer failed (Twisted's `RequestGenerationFailed`).
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class RequestNotSentError : public HttpError {
+ public:
+  using HttpError::HttpError;
+};
+
 }  // namespace torsion::http
