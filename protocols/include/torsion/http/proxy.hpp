@@ -39,9 +39,10 @@ struct ProxyConfig {
   /// @param value such as "localhost,.example.com,10.0.0.1".
   static std::vector<std::string> parseNoProxy(std::string_view value);
 
-  /// The proxy named by `http_proxy` (else `HTTP_PROXY`), with `no_proxy` (else
-  /// `NO_PROXY`), or nullopt when none is set. The variable holds an http URL
-  /// (`http://host:port`); a bare `host:port` is accepted too.
+  /// The proxy named by `http_proxy`, with `no_proxy` (else `NO_PROXY`), or nullopt when
+  /// none is set. Only the lower-case `http_proxy` is read, as curl does: in a CGI program
+  /// `HTTP_PROXY` comes from a request's `Proxy:` header ("httpoxy"). The variable holds an
+  /// http URL (`http://host:port`); a bare `host:port` is accepted too.
   /// @throws InvalidUrlError when http_proxy is set but is not a valid http URL.
   static std::optional<ProxyConfig> fromEnvironment();
 

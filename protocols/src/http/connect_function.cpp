@@ -1,0 +1,18 @@
+// plainConnect: the default way the HTTP client opens connections (TCP; no TLS yet).
+#include <torsion/http/connect_function.hpp>
+
+#include <torsion/http/errors.hpp>
+
+namespace torsion::http {
+
+std::shared_ptr<Connector> plainConnect(IReactorTCP& reactor, const ConnectionKey& key,
+                                        std::shared_ptr<ClientFactory> factory, double timeout) {
+  if (key.scheme == "http") return reactor.connectTCP(key.host, key.port, std::move(factory), timeout);
+  if (key.scheme == "https") {
+    throw TlsUnavailableError("Cannot fetch https://" + key.host + ":" + std::to_string(key.port) +
+                              ": TLS is not available in this build of torsion (nothing was sent)");
+  }
+  throw UnsupportedSchemeError("The HTTP client cannot connect with scheme \"" + key.scheme + "\"");
+}
+
+}  // namespace torsion::http
