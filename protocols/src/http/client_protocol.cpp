@@ -231,6 +231,9 @@ void HTTP11ClientProtocol::bodyReceived(Bytes data) {
 }
 
 void HTTP11ClientProtocol::responseComplete(Headers trailers) {
+  // The user's callback on the head may have abandoned the response (the parser goes on
+  // with the bytes of the same read): nothing is left to complete.
+  if (state_ == State::closed || !exchange_) return;
   exchange_->responseComplete = true;
   exchange_->trailers = std::move(trailers);
 }
