@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -165,9 +167,12 @@ class NginxServer {
 
   /// Deterministic pseudo-random bytes (the same `size` and `seed` give the same bytes).
   static std::string randomBytes(std::size_t size, std::uint32_t seed = 1) {
-    std::mt19937 generator(seed);
+    std::mt19937_64 generator(seed);
     std::string bytes(size, '\0');
-    for (auto& byte : bytes) byte = static_cast<char>(generator() & 0xff);
+    for (std::size_t i = 0; i < size; i += 8) {
+      const std::uint64_t word = generator();
+      std::memcpy(bytes.data() + i, &word, std::min<std::size_t>(8, size - i));
+    }
     return bytes;
   }
 
