@@ -226,14 +226,13 @@ void HTTP11ClientProtocol::headReceived(ResponseHead head) {
 }
 
 void HTTP11ClientProtocol::bodyReceived(Bytes data) {
-  if (state_ == State::closed) return;
+  // A user's callback may have aborted the exchange while the parser is still going.
+  if (state_ == State::closed || !exchange_) return;
   if (auto stream = exchange_->stream.lock()) stream->write(data);
 }
 
 void HTTP11ClientProtocol::responseComplete(Headers trailers) {
-  // The user's callback on the head may have abandoned the response (the parser goes on
-  // with the bytes of the same read): nothing is left to complete.
-  if (state_ == State::closed || !exchange_) return;
+  if (!exchange_) return;  // aborted from a user's callback during this feed
   exchange_->responseComplete = true;
   exchange_->trailers = std::move(trailers);
 }

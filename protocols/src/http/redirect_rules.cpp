@@ -22,10 +22,11 @@ RedirectTarget redirectTarget(int code, const std::string& method, const Url& ur
                                 " has no Location header");
   }
   RedirectTarget target{method, url.resolve(*location), headers, std::move(body)};
-  // 303: GET (HEAD stays HEAD); 301/302 after POST: GET, as browsers do; 307/308: as is.
-  const bool toGet = (code == 303 && method != "HEAD") || ((code == 301 || code == 302) && method == "POST");
-  if (toGet) {
-    target.method = "GET";
+  // 303: GET (HEAD stays HEAD), never a body; 301/302 after POST: GET, as browsers do;
+  // 307/308, and 301/302 with another method: as is.
+  const bool dropBody = code == 303 || ((code == 301 || code == 302) && method == "POST");
+  if (dropBody) {
+    if (method != "HEAD") target.method = "GET";
     target.body.reset();
     for (std::string_view name : {"Content-Type", "Content-Encoding", "Content-Language", "Content-Location"}) {
       target.headers.remove(name);
