@@ -76,6 +76,35 @@ TEST_P(HttpClientSockets, GetPostAndKeepAliveReuse) {
   EXPECT_EQ(page->body, "2 GET /page ");
 }
 
+// A server that reads and never answers.
+class SilentServer : public torsion::Protocol {};
+
+TEST_P(HttpClientSockets, TheReactorMayGoBeforeTheAgentWithRequestsInFlight) {
+  auto reactor = std::make_unique<torsion::Reactor>(backend());
+  int connections = 0;
+  auto answering =
+      reactor->listenTCP(0, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)), 50, "127.0.0.1");
+  auto silent = reactor->listenTCP(0, torsion::Factory::forProtocol<SilentServer>(), 50, "127.0.0.1");
+  Agent agent(*reactor);
+  std::optional<torsion::Failure> inFlight;
+  bool idleReady = false;
+  agent.request("GET", "http://127.0.0.1:" + std::to_string(answering->getHost().port) + "/")
+      .addCallback(readBody)
+      .addCallback([&](const Response&) { idleReady = true; });
+  ASSERT_TRUE(torsion_test::runUntil(
+      *reactor, [&] { return idleReady; }, 10, "the first response"));
+  agent.request("GET", "http://127.0.0.1:" + std::to_string(silent->getHost().port) + "/")
+      .addErrback([&](const torsion::Failure& f) {
+        inFlight = f;
+        return Response();
+      });
+  torsion_test::runFor(*reactor, 0.05);
+  EXPECT_FALSE(inFlight);
+  reactor.reset();  // closes both connections; the Agent and its pool stay
+  ASSERT_TRUE(inFlight);
+  EXPECT_TRUE(inFlight->check<ResponseNeverReceivedError>()) << inFlight->toString();
+}
+
 TORSION_INSTANTIATE_FOR_EVERY_BACKEND(HttpClientSockets);
 
 }  // namespace

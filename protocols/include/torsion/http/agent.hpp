@@ -71,8 +71,9 @@ struct AgentOptions {
 ///   or closes the connection (never reused).
 ///
 /// Lifetimes: the Agent may be destroyed with requests in flight: they go on and fire
-/// their Deferreds (they keep what they need alive). The reactor must outlive the
-/// requests; destroying it ends them with its connections.
+/// their Deferreds (they keep what they need alive). Destroying the reactor ends the
+/// requests in flight (their connections are lost, their Deferreds fail); after that the
+/// Agent may only be destroyed.
 ///
 /// @code
 /// torsion::http::Agent agent(reactor);
