@@ -1,0 +1,266 @@
+// Test support: a real nginx (Debian's nginx-light) on 127.0.0.1, started as a child
+// process with a config the test writes into a temporary directory, for testing the HTTP
+// client against a server torsion did not write.
+#pragma once
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "raw_socket.hpp"
+#include "subprocess.hpp"
+
+namespace torsion_test {
+
+/// What the fixture's nginx serves, besides the files a test writes into root():
+///
+/// | path | what |
+/// |---|---|
+/// | `/r/301` → `/r/302` → `/r/303` → `/r/307` → `/r/308` → `/method` | a redirect chain, one of each code |
+/// | `/r/307` → `/r/308` → `/method` | the tail: methods and bodies kept |
+/// | `/r/loop-a` ⇄ `/r/loop-b` | a redirect loop |
+/// | `/r/ftp` | a redirect to `ftp://` |
+/// | `/method` | 200 with the request's method and `\n` as the body |
+///
+/// gzip is on for `text/plain` (`.txt` files), of any size; nginx sends such responses
+/// chunked. The access log has one line per request:
+/// `<$connection> <$connection_requests> <method> <uri> <status> <body bytes sent>`.
+struct NginxConfig {
+  /// `keepalive_requests`: requests one connection may carry.
+  int keepaliveRequests = 1000;
+  /// `keepalive_timeout`, in seconds.
+  int keepaliveTimeoutSeconds = 60;
+  /// `worker_connections`.
+  int workerConnections = 1024;
+};
+
+/// One line of the fixture's access log.
+struct NginxLogEntry {
+  std::uint64_t connection = 0;          ///< nginx's connection serial number ($connection)
+  std::uint64_t connectionRequests = 0;  ///< the request's number on its connection, from 1
+  std::string method;                    ///< the request method
+  std::string uri;                       ///< the normalised URI ($uri)
+  int status = 0;                        ///< the response status
+  std::uint64_t bodyBytes = 0;           ///< $body_bytes_sent
+};
+
+/// A running nginx in a temporary directory (config, root, logs, pid and temp paths all
+/// inside it), listening on 127.0.0.1 on a free port; stopped and its directory removed
+/// when this object goes.
+class NginxServer {
+ public:
+  /// Where Debian installs nginx.
+  static constexpr const char* binary = "/usr/sbin/nginx";
+
+  /// Why nginx cannot run here (for GTEST_SKIP), or nullopt when it can.
+  static std::optional<std::string> unavailableReason() {
+    if (::access(binary, X_OK) != 0) {
+      return std::string(binary) + " is not installed (apt-get install nginx-light)";
+    }
+    return std::nullopt;
+  }
+
+  /// Starts nginx and waits until it accepts connections.
+  /// @throws std::runtime_error when it does not start (with its error log).
+  explicit NginxServer(NginxConfig config = {}) : config_(config) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "torsion-nginx-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throwErrno("mkdtemp");
+    dir_ = pattern;
+    std::filesystem::create_directories(dir_ / "www");
+    std::filesystem::create_directories(dir_ / "tmp");
+    // nginx cannot listen on port 0: take a port the system picks, free it, and try it;
+    // another process may take it in between, so a failure to bind is retried.
+    std::string lastError;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      port_ = freePort();
+      writeConfig();
+      if (tryStart(lastError)) return;
+    }
+    std::filesystem::remove_all(dir_);
+    throw std::runtime_error("nginx did not start: " + lastError);
+  }
+
+  ~NginxServer() {
+    stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  NginxServer(const NginxServer&) = delete;
+  NginxServer& operator=(const NginxServer&) = delete;
+
+  /// The port nginx listens on (on 127.0.0.1).
+  std::uint16_t port() const noexcept { return port_; }
+  /// "http://127.0.0.1:PORT" + `path`.
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  /// The document root: files written here are served at "/" + their name.
+  std::filesystem::path root() const { return dir_ / "www"; }
+  /// The temporary directory (for the test's own files, such as downloads).
+  std::filesystem::path directory() const { return dir_; }
+  /// The process id of nginx (it runs as a single process).
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+
+  /// Writes `content` to root()/`name` (served at "/" + name).
+  void writeFile(const std::string& name, const std::string& content) const {
+    std::ofstream out(root() / name, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    if (!out) throw std::runtime_error("cannot write " + (root() / name).string());
+  }
+
+  /// The access log so far. nginx writes each line when the request ends, before the
+  /// next request on that connection is read.
+  std::vector<NginxLogEntry> accessLog() const {
+    std::vector<NginxLogEntry> entries;
+    std::ifstream in(dir_ / "access.log");
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream fields(line);
+      NginxLogEntry entry;
+      if (fields >> entry.connection >> entry.connectionRequests >> entry.method >> entry.uri >> entry.status >>
+          entry.bodyBytes) {
+        entries.push_back(std::move(entry));
+      }
+    }
+    return entries;
+  }
+
+  /// The access log once it has at least `count` lines (nginx writes a line just after
+  /// the response went out, so a client may see the response first), or as it is after
+  /// `seconds`.
+  std::vector<NginxLogEntry> waitForAccessLog(std::size_t count, double seconds = 5.0) const {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+    for (;;) {
+      auto entries = accessLog();
+      if (entries.size() >= count || std::chrono::steady_clock::now() >= deadline) return entries;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling a file another process writes
+    }
+  }
+
+  /// nginx's error log so far, for failure messages.
+  std::string errorLog() const { return readText(dir_ / "error.log"); }
+
+  /// Stops nginx (SIGQUIT: it finishes what it is sending; SIGKILL after 3 s).
+  void stop() {
+    if (!process_) return;
+    process_->signal(SIGQUIT);
+    if (!process_->waitForExit(3.0)) {
+      process_->signal(SIGKILL);
+      process_->waitForExit(3.0);
+    }
+    process_.reset();
+  }
+
+  /// Deterministic pseudo-random bytes (the same `size` and `seed` give the same bytes).
+  static std::string randomBytes(std::size_t size, std::uint32_t seed = 1) {
+    std::mt19937_64 generator(seed);
+    std::string bytes(size, '\0');
+    for (std::size_t i = 0; i < size; i += 8) {
+      const std::uint64_t word = generator();
+      std::memcpy(bytes.data() + i, &word, std::min<std::size_t>(8, size - i));
+    }
+    return bytes;
+  }
+
+ private:
+  static std::uint16_t freePort() {
+    std::uint16_t port = 0;
+    Fd probe = listenLoopback(port);
+    return port;
+  }
+
+  static std::string readText(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  void writeConfig() const {
+    const std::string d = dir_.string();
+    std::ofstream out(dir_ / "nginx.conf", std::ios::trunc);
+    out << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+        << "pid " << d << "/nginx.pid;\n"
+        << "error_log " << d << "/error.log warn;\n"
+        << "events { worker_connections " << config_.workerConnections << "; }\n"
+        << "http {\n"
+        << "  log_format conn '$connection $connection_requests $request_method $uri $status $body_bytes_sent';\n"
+        << "  access_log " << d << "/access.log conn;\n"
+        << "  client_body_temp_path " << d << "/tmp/body;\n"
+        << "  proxy_temp_path " << d << "/tmp/proxy;\n"
+        << "  fastcgi_temp_path " << d << "/tmp/fastcgi;\n"
+        << "  uwsgi_temp_path " << d << "/tmp/uwsgi;\n"
+        << "  scgi_temp_path " << d << "/tmp/scgi;\n"
+        << "  types { text/plain txt; text/html html; application/octet-stream bin; }\n"
+        << "  default_type application/octet-stream;\n"
+        << "  sendfile on;\n  tcp_nodelay on;\n"
+        << "  keepalive_requests " << config_.keepaliveRequests << ";\n"
+        << "  keepalive_timeout " << config_.keepaliveTimeoutSeconds << "s;\n"
+        << "  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 0;\n"
+        << "  server {\n"
+        << "    listen 127.0.0.1:" << port_ << ";\n"
+        << "    server_name localhost;\n"
+        << "    root " << d << "/www;\n"
+        << "    location = /r/301 { return 301 /r/302; }\n"
+        << "    location = /r/302 { return 302 /r/303; }\n"
+        << "    location = /r/303 { return 303 /r/307; }\n"
+        << "    location = /r/307 { return 307 /r/308; }\n"
+        << "    location = /r/308 { return 308 /method; }\n"
+        << "    location = /r/loop-a { return 302 /r/loop-b; }\n"
+        << "    location = /r/loop-b { return 302 /r/loop-a; }\n"
+        << "    location = /r/ftp { return 302 ftp://127.0.0.1/file; }\n"
+        << "    location = /method { default_type text/plain; return 200 \"$request_method\\n\"; }\n"
+        << "  }\n"
+        << "}\n";
+    if (!out) throw std::runtime_error("cannot write the nginx config");
+  }
+
+  // Starts nginx on port_; true once it accepts, false (with the reason) if it exited.
+  bool tryStart(std::string& error) {
+    const std::string d = dir_.string();
+    std::filesystem::remove(dir_ / "error.log");
+    process_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{binary, "-p", d, "-c", d + "/nginx.conf", "-e", d + "/error.log"});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (auto status = process_->waitForExit(0.01)) {
+        error = describeStatus(*status) + ": " + process_->output() + errorLog();
+        process_.reset();
+        return false;
+      }
+      // The pid file is written after the port is bound: a connection accepted before it
+      // could be another program's, on a port taken since freePort.
+      if (readText(dir_ / "nginx.pid").find(std::to_string(process_->pid())) == 0 && accepts()) return true;
+    }
+    error = "not accepting after 10 s: " + errorLog();
+    stop();
+    return false;
+  }
+
+  bool accepts() const {
+    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address = loopback4(port_);
+    return fd && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+
+  NginxConfig config_;
+  std::filesystem::path dir_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Subprocess> process_;
+};
+
+}  // namespace torsion_test
