@@ -103,8 +103,7 @@ TEST_P(Threads, CallFromThreadWakesALoopThatHasNothingElseToDo) {
   const double wall = calledAt - startedAt;
   const double cpu = calledCpu - startedCpu;
   EXPECT_GE(wall, 0.09);
-  EXPECT_LT(cpu, wall / 4) << "the loop should sleep until woken, not spin: " << cpu << " s of CPU in " << wall
-                           << " s";
+  EXPECT_LT(cpu, wall / 4) << "the loop should sleep until woken, not spin: " << cpu << " s of CPU in " << wall << " s";
 }
 
 TEST_P(Threads, CallInThreadRunsOffTheLoopAndReportsBackWithCallFromThread) {

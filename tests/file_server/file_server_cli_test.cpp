@@ -18,9 +18,9 @@
 #include <sstream>
 #include <thread>
 
-#include "subprocess.hpp"
 #include "crypto.hpp"
 #include "raw_client.hpp"
+#include "subprocess.hpp"
 
 namespace {
 
@@ -113,9 +113,10 @@ class FileServer : public ::testing::Test {
     fs::create_directories(root() / "alice");
     fs::create_directories(local());
     std::ofstream(base_ / "users") << "alice:alice-secret\nbob:bob-secret\n";
-    server_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        program("file_server"), "--root", root().string(), "--users", (base_ / "users").string(), "--port", "0"},
-                                           Subprocess::Stderr::toTestLog);
+    server_ =
+        std::make_unique<Subprocess>(std::vector<std::string>{program("file_server"), "--root", root().string(),
+                                                              "--users", (base_ / "users").string(), "--port", "0"},
+                                     Subprocess::Stderr::toTestLog);
     const auto line = server_->readLine(20);
     ASSERT_TRUE(line.has_value());
     ASSERT_EQ(line->rfind("listening on 127.0.0.1:", 0), 0u) << *line;
@@ -216,7 +217,7 @@ TEST_F(FileServer, WrongSecretAndUnknownUserFailAlike) {
 TEST_F(FileServer, SecretFileWorksLikeSecret) {
   std::ofstream(base_ / "secret") << "alice-secret\n";
   Subprocess process({program("file_client"), "--port", std::to_string(port_), "--user", "alice", "--secret-file",
-                        (base_ / "secret").string(), "mkdir", "d"});
+                      (base_ / "secret").string(), "mkdir", "d"});
   EXPECT_EQ(process.readAll(20), "");
   EXPECT_EQ(process.wait(10), 0);
   EXPECT_TRUE(fs::is_directory(home() / "d"));
@@ -422,8 +423,7 @@ TEST_F(FileServer, TwentyClientsAtOnce) {
   for (int i = 0; i < pairs; ++i) {
     const std::string n = std::to_string(i);
     clients.push_back(std::make_unique<Subprocess>(clientArgs({"put", (local() / ("up" + n)).string()})));
-    clients.push_back(
-        std::make_unique<Subprocess>(clientArgs({"get", "down" + n, (local() / ("down" + n)).string()})));
+    clients.push_back(std::make_unique<Subprocess>(clientArgs({"get", "down" + n, (local() / ("down" + n)).string()})));
   }
   for (auto& process : clients) {
     const std::string output = process->readAll(30);
@@ -483,8 +483,7 @@ TEST_P(FileServerOnBackend, TransfersListingsAndRefusals) {
   writeRandomFile(home() / "down1", 150000, 53);
   std::vector<std::unique_ptr<Subprocess>> clients;
   for (const char* n : {"0", "1"}) {
-    clients.push_back(
-        std::make_unique<Subprocess>(clientArgs({"put", (local() / ("up" + std::string(n))).string()})));
+    clients.push_back(std::make_unique<Subprocess>(clientArgs({"put", (local() / ("up" + std::string(n))).string()})));
     clients.push_back(std::make_unique<Subprocess>(
         clientArgs({"get", "down" + std::string(n), (local() / ("down" + std::string(n))).string()})));
   }

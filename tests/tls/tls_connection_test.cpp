@@ -261,7 +261,8 @@ TEST_P(TlsConnectionTest, SslAndTlsEndpointStrings) {
   std::shared_ptr<torsion::Protocol> connected;
   clientEndpoint->connect(torsion::Factory::forProtocol<Recorder>(std::ref(client), false, "via endpoints"))
       .addCallback([&](const std::shared_ptr<torsion::Protocol>& protocol) { connected = protocol; });
-  ASSERT_TRUE(runUntil(reactor, [&] { return client.received == "via endpoints"; }, 10, "the echo"));
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return client.received == "via endpoints"; }, 10, "the echo"));
   ASSERT_TRUE(connected);
   EXPECT_NE(dynamic_cast<Recorder*>(connected.get()), nullptr) << "the Deferred fired with the TLS wrapper";
   EXPECT_TRUE(client.handshake);

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "reactor_test_support.hpp"
 #include "raw_socket.hpp"
+#include "reactor_test_support.hpp"
 
 namespace {
 

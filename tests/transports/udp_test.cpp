@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "reactor_test_support.hpp"
-#include "reactor_test_support.hpp"
 
 namespace {
 
