@@ -305,7 +305,8 @@ TEST_P(Allocation, AnAcceptedConnectionCostsTwoAllocations) {
   constexpr long kWarmUp = 20;
   constexpr long kMeasured = 100;
   long ended = 0;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto factory = std::make_shared<torsion::Factory>();
   factory->protocol = [&] { return std::make_shared<CountedEcho>(&ended); };
   const std::uint16_t port = reactor.listenTCP(0, factory, 128, "127.0.0.1")->getHost().port;
