@@ -246,6 +246,56 @@ TEST(ClientProtocol, AFailingBodyProducerFailsTheRequest) {
   EXPECT_TRUE(c.transport->aborted());
 }
 
+// Head and a small body in one write: written apart, the body's segment waits for the
+// ACK of the head's, which a server delays by up to 40 ms (Nagle meets delayed ACK).
+TEST(ClientProtocol, ASmallBodyLeavesWithItsHeadInOneWrite) {
+  Connected c;
+  auto response = watch(c.protocol->request(
+      Request{"POST", Url::parse("http://h/form"), {}, std::make_shared<StringBodyProducer>("name=value"), false}));
+  EXPECT_EQ(c.transport->writeCalls(), 1u);
+  EXPECT_EQ(takeValue(c.transport), "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nname=value");
+  EXPECT_EQ(c.protocol->state(), HTTP11ClientProtocol::State::waiting);
+}
+
+// A producer of unknown length that writes and finishes at once: the head, the chunk and
+// the last chunk still leave together.
+TEST(ClientProtocol, AChunkedBodyWrittenAtOnceLeavesWithItsHeadInOneWrite) {
+  class AtOnce : public BodyProducer {
+   public:
+    std::optional<std::uint64_t> length() const override { return std::nullopt; }
+    torsion::Deferred<void> startProducing(std::shared_ptr<BodyConsumer> consumer) override {
+      consumer->write("abc");
+      torsion::Deferred<void> done;
+      done.callback();
+      return done;
+    }
+    void pauseProducing() override {}
+    void resumeProducing() override {}
+    void stopProducing() override {}
+  };
+  Connected c;
+  auto response =
+      watch(c.protocol->request(Request{"POST", Url::parse("http://h/up"), {}, std::make_shared<AtOnce>(), false}));
+  EXPECT_EQ(c.transport->writeCalls(), 1u);
+  EXPECT_EQ(takeValue(c.transport),
+            "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+}
+
+// A body too large to be worth copying goes out as written, after the head, intact.
+TEST(ClientProtocol, ALargeBodyIsWrittenAfterItsHeadWithoutGathering) {
+  Connected c;
+  const std::string body(200 * 1024, 'x');
+  auto response = watch(c.protocol->request(
+      Request{"PUT", Url::parse("http://h/big"), {}, std::make_shared<StringBodyProducer>(body), false}));
+  EXPECT_EQ(c.transport->writeCalls(), 2u);
+  EXPECT_EQ(takeValue(c.transport), "PUT /big HTTP/1.1\r\nHost: h\r\nContent-Length: 204800\r\n\r\n" + body);
+}
+
+TEST(ClientProtocol, ConnectionMadeTurnsNagleOff) {
+  Connected c;
+  EXPECT_TRUE(c.transport->getTcpNoDelay());
+}
+
 TEST(ClientProtocol, FileBodyProducerStreamsTheFileWithContentLength) {
   const std::string path = ::testing::TempDir() + "torsion_http_upload.bin";
   std::string content;

@@ -77,6 +77,38 @@ TEST_P(HttpClientSockets, GetPostAndKeepAliveReuse) {
   EXPECT_EQ(page->body, "2 GET /page ");
 }
 
+// TCP_NODELAY read back from the Agent's own socket (getsockopt), on every backend: with
+// Nagle on, a request written in two pieces waits for the server's delayed ACK.
+TEST_P(HttpClientSockets, TheAgentsConnectionsHaveNagleOff) {
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
+  int connections = 0;
+  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)), 50, "127.0.0.1");
+  std::vector<std::shared_ptr<torsion::Connector>> connectors;
+  AgentOptions options;
+  options.connect = [&connectors](torsion::IReactorTCP& r, const ConnectionKey& key,
+                                  std::shared_ptr<torsion::ClientFactory> factory, double timeout) {
+    connectors.push_back(plainConnect(r, key, std::move(factory), timeout));
+    return connectors.back();
+  };
+  Agent agent(reactor, nullptr, options);
+  std::optional<std::string> body;
+  std::optional<torsion::Failure> failure;
+  agent
+      .request("POST", "http://127.0.0.1:" + std::to_string(port->getHost().port) + "/form", {},
+               std::make_shared<StringBodyProducer>("a=b"))
+      .addCallback(readBody)
+      .addCallbacks([&](const Response& r) { body = r.body; }, [&](const torsion::Failure& f) { failure = f; });
+  ASSERT_TRUE(torsion_test::runUntil(
+      reactor, [&] { return body || failure; }, 10, "the POST"));
+  ASSERT_FALSE(failure) << failure->toString();
+  EXPECT_EQ(*body, "1 POST /form a=b");
+  ASSERT_EQ(connectors.size(), 1u);
+  auto transport = connectors.front()->transport();  // kept alive, idle in the pool
+  ASSERT_NE(transport, nullptr);
+  EXPECT_TRUE(transport->getTcpNoDelay());
+}
+
 // A server that reads and never answers.
 class SilentServer : public torsion::Protocol {};
 

@@ -15,6 +15,11 @@ namespace torsion::http {
 
 namespace {
 
+// The most of a request gathered into one write (see HTTP11ClientProtocol::Output). A
+// larger body goes out as the producer writes it: copying it would cost more than the
+// extra segment, which TCP_NODELAY sends at once anyway.
+constexpr std::size_t kGatherLimit = 64 * 1024;
+
 // The body length a head announces, when it is known before the body arrives.
 std::optional<std::uint64_t> announcedLength(const ResponseHead& head, std::string_view method) {
   if (method == "HEAD" || head.code == 204 || head.code == 304 || head.code < 200) return 0;
@@ -74,9 +79,8 @@ class HTTP11ClientProtocol::Consumer : public BodyConsumer {
     auto exchange = exchange_.lock();
     if (!exchange || exchange->protocol == nullptr || data.empty()) return;
     if (exchange->bodyState != Exchange::BodyState::producing) return;
-    Transport& transport = exchange->protocol->transport();
     if (!chunked_) {
-      transport.write(data);
+      exchange->protocol->send(std::span<const Bytes>(&data, 1));
       return;
     }
     std::array<char, 24> size{};
@@ -85,7 +89,7 @@ class HTTP11ClientProtocol::Consumer : public BodyConsumer {
     *end++ = '\n';
     const std::array<Bytes, 3> pieces{Bytes(size.data(), static_cast<std::size_t>(end - size.data())), data,
                                       Bytes("\r\n")};
-    transport.writeSequence(pieces);
+    exchange->protocol->send(pieces);
   }
 
  private:
@@ -112,6 +116,11 @@ HTTP11ClientProtocol::~HTTP11ClientProtocol() {
 
 void HTTP11ClientProtocol::connectionMade() {
   state_ = State::idle;
+  try {
+    transport().setTcpNoDelay(true);
+  } catch (const std::logic_error&) {
+    // Not a TCP transport (a Unix socket, a test's transport): there is no Nagle to undo.
+  }
   if (connected_) connected_(*this);
 }
 
@@ -131,13 +140,39 @@ Deferred<Response> HTTP11ClientProtocol::request(Request request) {
   exchange_ = exchange;
   parser_.startResponse(exchange->request.method);
   state_ = State::transmitting;
-  transport().write(head);
+  output_ = Output::gathering;
+  gathered_ = std::move(head);
   if (exchange->request.body) {
     startBody();
   } else if (state_ == State::transmitting) {
     state_ = State::waiting;
   }
+  flushGathered();
   return result;
+}
+
+void HTTP11ClientProtocol::send(std::span<const Bytes> pieces) {
+  if (output_ == Output::gathering) {
+    std::size_t size = 0;
+    for (Bytes piece : pieces) size += piece.size();
+    if (gathered_.size() + size <= kGatherLimit) {
+      for (Bytes piece : pieces) gathered_.append(piece);
+      return;
+    }
+    flushGathered();
+  }
+  if (pieces.size() == 1) {
+    transport().write(pieces.front());
+  } else {
+    transport().writeSequence(pieces);
+  }
+}
+
+void HTTP11ClientProtocol::flushGathered() {
+  output_ = Output::direct;
+  const std::string pending = std::exchange(gathered_, std::string());
+  // Nothing goes out once the request failed while it was being gathered.
+  if (!pending.empty() && state_ != State::closed && connected()) transport().write(pending);
 }
 
 void HTTP11ClientProtocol::startBody() {
@@ -170,7 +205,10 @@ void HTTP11ClientProtocol::bodyWritten() {
   const bool chunked = !exchange->request.body->length().has_value();
   exchange->bodyState = Exchange::BodyState::written;
   transport().unregisterProducer();
-  if (chunked) transport().write("0\r\n\r\n");
+  if (chunked) {
+    const Bytes last("0\r\n\r\n");
+    send(std::span<const Bytes>(&last, 1));
+  }
   if (state_ == State::transmitting) state_ = State::waiting;
   if (exchange->responseComplete) finishExchange();
 }

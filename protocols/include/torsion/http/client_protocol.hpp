@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -116,7 +117,9 @@ class HTTP11ClientProtocol : public Protocol, private ResponseSink {
   /// @param fn receives this protocol.
   void setConnectedCallback(std::function<void(HTTP11ClientProtocol&)> fn) { connected_ = std::move(fn); }
 
-  /// Sets up the parser and reports the connection (the connected callback).
+  /// Turns Nagle's algorithm off (TCP_NODELAY, as curl and wrk do: a request is
+  /// complete when written, so holding its last small segment back only adds latency)
+  /// and reports the connection (the connected callback).
   void connectionMade() override;
   /// Feeds the response parser.
   void dataReceived(Bytes data) override;
@@ -137,8 +140,19 @@ class HTTP11ClientProtocol : public Protocol, private ResponseSink {
   void finishExchange();
   void fail(const Failure& reason);
   void closeNow();
+  /// Writes `pieces` in order, or gathers them while request() is writing (see output_).
+  void send(std::span<const Bytes> pieces);
+  /// Writes what request() gathered, in one write.
+  void flushGathered();
+
+  /// Whether writes go to the transport or are gathered: request() gathers the head and
+  /// whatever body the producer writes at once (a string body), so that a small request
+  /// leaves in one write and one segment, never a head the kernel sends alone.
+  enum class Output { direct, gathering };
 
   ResponseParser parser_;
+  Output output_ = Output::direct;
+  std::string gathered_;
   State state_ = State::connecting;
   std::shared_ptr<Exchange> exchange_;
   std::function<void(HTTP11ClientProtocol&)> quiescent_;
