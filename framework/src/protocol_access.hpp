@@ -6,6 +6,11 @@
 namespace torsion::detail {
 
 struct ProtocolAccess {
+  /// `protocol` as a HalfCloseableProtocol, or nullptr: a flag read, not a dynamic_cast.
+  static HalfCloseableProtocol* halfCloseable(Protocol& protocol) noexcept {
+    return protocol.halfCloseable_ ? static_cast<HalfCloseableProtocol*>(&protocol) : nullptr;
+  }
+
   /// Before connectionLost: connected() becomes false.
   static void markDisconnected(Protocol& protocol) noexcept { protocol.connected_ = false; }
 

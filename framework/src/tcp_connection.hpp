@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "protocol_access.hpp"
 #include "reactor_core.hpp"
 #include "socket_ops.hpp"
 #include "write_queue.hpp"
@@ -134,7 +135,7 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   /// whenever user code can reach us through a live transport.
   std::shared_ptr<TcpConnection> self() const { return std::static_pointer_cast<TcpConnection>(adoptedSelf()); }
   HalfCloseableProtocol* halfCloseable() const noexcept {
-    return dynamic_cast<HalfCloseableProtocol*>(protocol_.get());
+    return protocol_ ? ProtocolAccess::halfCloseable(*protocol_) : nullptr;
   }
   /// Between start and the close: what Twisted calls `connected`.
   bool isOpen() const noexcept {

@@ -121,9 +121,11 @@ class Protocol {
  private:
   friend struct detail::ProtocolAccess;
   friend struct ProtocolWrapping;
+  friend class HalfCloseableProtocol;
   std::shared_ptr<Transport> transport_;
   bool connected_ = false;
-  Lifetime lifetime_;  // ended by the transport once connectionLost has returned
+  bool halfCloseable_ = false;  // set by HalfCloseableProtocol: transports ask without RTTI
+  Lifetime lifetime_;           // ended by the transport once connectionLost has returned
 };
 
 /// Tells `protocol` its connection is gone, in the order every transport uses:
@@ -141,6 +143,10 @@ void deliverConnectionLost(Protocol& protocol, const Failure& reason);
 /// Thread safety: use only on the thread that runs its reactor.
 class HalfCloseableProtocol : public Protocol {
  public:
+  /// Marks the protocol as half-closeable, so that a transport knows it from a flag
+  /// rather than a dynamic_cast on every connection's end.
+  HalfCloseableProtocol() noexcept { halfCloseable_ = true; }
+
   /// The peer will send no more data (it half-closed); writing is still possible.
   virtual void readConnectionLost() = 0;
 
