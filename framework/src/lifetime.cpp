@@ -36,8 +36,10 @@ DelayedCall Lifetime::callLater(IReactorTime& clock, double delaySeconds, std::f
 }
 
 void Lifetime::end() noexcept {
-  if (state_ == endedMarker()) return;
-  State* state = std::exchange(state_, endedMarker());
+  State* const ended = endedMarker();  // one look at the marker: this runs for every connection
+  State* state = state_;
+  if (state == ended) return;
+  state_ = ended;
   if (state == nullptr) return;
   state->token->state = detail::LifetimeToken::State::ended;
   for (DelayedCall& call : state->timers) {

@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <cerrno>
+#include <typeinfo>
 
+#include "block_cache.hpp"
 #include "socket_ops.hpp"
 #include "tcp_connection.hpp"
 
@@ -55,7 +57,12 @@ std::shared_ptr<StreamPort> StreamPort::start(ReactorCore& core, int fd, std::sh
 }
 
 StreamPort::StreamPort(ReactorCore& core, int fd, std::shared_ptr<Factory> factory, bool isTcp, std::string unixPath)
-    : core_(core), fd_(fd), factory_(std::move(factory)), isTcp_(isTcp), unixPath_(std::move(unixPath)) {
+    : core_(core),
+      fd_(fd),
+      factory_(std::move(factory)),
+      isTcp_(isTcp),
+      factoryReadsPeer_(typeid(*factory_) != typeid(Factory) && typeid(*factory_) != typeid(ClientFactory)),
+      unixPath_(std::move(unixPath)) {
   host_ = localAddress(fd_);
 }
 
@@ -105,14 +112,25 @@ void StreamPort::doRead() {
 }
 
 void StreamPort::acceptOne(int fd, const sockaddr* address, socklen_t length) {
-  Address peer = isTcp_ ? toAddress(address, length) : Address{Address::Family::unixSocket, unixPath_, 0};
+  // The text of the peer's address is only made for a factory that may read it (a plain
+  // Factory gets an empty one); the transport keeps the address as accept() gave it, and
+  // getPeer converts it on demand.
+  Address peer;
+  if (!isTcp_) {
+    peer = Address{Address::Family::unixSocket, unixPath_, 0};
+  } else if (factoryReadsPeer_) {
+    peer = toAddress(address, length);
+  }
   std::shared_ptr<Protocol> protocol = buildProtocolOrRefuse(*factory_, peer);
   if (!protocol) {
     ::close(fd);  // refused by the factory
     return;
   }
-  auto connection = isTcp_ ? std::make_shared<TcpConnection>(core_, fd, PeerAddress::from(address, length))
-                           : std::make_shared<TcpConnection>(core_, fd, peer, false);
+  // The transport's block comes from a per-thread cache: connections churn in bursts.
+  const CachedBlockAllocator<TcpConnection> allocator;
+  auto connection = isTcp_
+                        ? std::allocate_shared<TcpConnection>(allocator, core_, fd, PeerAddress::from(address, length))
+                        : std::allocate_shared<TcpConnection>(allocator, core_, fd, peer, false);
   TcpConnection::start(connection, std::move(protocol), nullptr);
 }
 

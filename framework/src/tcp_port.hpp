@@ -45,6 +45,10 @@ class StreamPort final : public ListeningPort, public Selectable, public Reactor
   int fd_;
   std::shared_ptr<Factory> factory_;
   bool isTcp_;
+  // Whether buildProtocol is the plain Factory's, which ignores the peer's address: then
+  // no Address (with its text) is built per accepted connection. Known from the
+  // factory's exact type, fixed for the port's life.
+  bool factoryReadsPeer_;
   std::string unixPath_;
   Address host_;
   DelayedCall resumeAccepting_;
