@@ -5,14 +5,19 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS torsion_framework torsion_protocols torsion_testing torsion_http torsion_tls
+# What to install is what cmake/TorsionLibrary.cmake's torsion_add_library(... INSTALL)
+# recorded: every public library and the include directory of its headers.
+get_property(_torsion_install_targets GLOBAL PROPERTY TORSION_INSTALL_TARGETS)
+get_property(_torsion_install_include_dirs GLOBAL PROPERTY TORSION_INSTALL_INCLUDE_DIRS)
+list(REMOVE_DUPLICATES _torsion_install_include_dirs)
+list(TRANSFORM _torsion_install_include_dirs APPEND /torsion)
+install(TARGETS ${_torsion_install_targets}
         EXPORT torsionTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY framework/include/torsion protocols/include/torsion tls/include/torsion
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${_torsion_install_include_dirs} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT torsionTargets NAMESPACE torsion:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/torsion)
 
 configure_package_config_file(cmake/torsionConfig.cmake.in

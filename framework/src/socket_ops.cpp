@@ -135,8 +135,7 @@ int prepareSocket(int fd, [[maybe_unused]] bool flagsSet) {
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
 #if defined(SO_NOSIGPIPE)
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+  setFlagOption(fd, SOL_SOCKET, SO_NOSIGPIPE, true);
 #endif
   return fd;
 }
@@ -202,14 +201,10 @@ int openBoundSocket(const std::string& interface, std::uint16_t port, int type, 
   const SocketAddress address = bindableAddress(interface, port, type);
   int fd = openSocket(address.family(), type);
   if (fd < 0) throw CannotListenError(interface, port, errorText(errno));
-  if (type == SOCK_STREAM) {
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  }
+  if (type == SOCK_STREAM) setFlagOption(fd, SOL_SOCKET, SO_REUSEADDR, true);
   if (sharing == PortSharing::reusePort) {
 #if defined(SO_REUSEPORT)
-    int one = 1;
-    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    if (!setFlagOption(fd, SOL_SOCKET, SO_REUSEPORT, true)) {
       const int error = errno;
       ::close(fd);
       throw CannotListenError(interface, port, "SO_REUSEPORT: " + errorText(error));
@@ -219,10 +214,8 @@ int openBoundSocket(const std::string& interface, std::uint16_t port, int type, 
     throw CannotListenError(interface, port, "SO_REUSEPORT is not available on this system");
 #endif
   }
-  if (address.family() == AF_INET6) {
-    int zero = 0;  // "::" takes IPv4 too, where the system allows dual-stack sockets
-    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-  }
+  // "::" takes IPv4 too, where the system allows dual-stack sockets.
+  if (address.family() == AF_INET6) setFlagOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, false);
   if (::bind(fd, address.get(), address.length) < 0) {
     const int error = errno;
     ::close(fd);
@@ -262,6 +255,17 @@ int pendingSocketError(int fd) {
   socklen_t length = sizeof error;
   if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0) return errno;
   return error;
+}
+
+bool setFlagOption(int fd, int level, int name, bool enabled) {
+  const int value = enabled ? 1 : 0;
+  return ::setsockopt(fd, level, name, &value, sizeof value) == 0;
+}
+
+bool flagOption(int fd, int level, int name) {
+  int value = 0;
+  socklen_t length = sizeof value;
+  return ::getsockopt(fd, level, name, &value, &length) == 0 && value != 0;
 }
 
 long sendNoSignal(int fd, const void* data, std::size_t size) {

@@ -77,6 +77,11 @@ Address peerAddress(int fd);
 /// The socket's pending error (SO_ERROR), which reading clears; the errno of getsockopt
 /// if that fails. Use ReactorCore::takeSocketError for a watched socket.
 int pendingSocketError(int fd);
+/// Sets an on/off socket option (an int 1 or 0: TCP_NODELAY, SO_KEEPALIVE, SO_REUSEADDR...);
+/// false with errno if setsockopt fails.
+bool setFlagOption(int fd, int level, int name, bool enabled);
+/// Reads an on/off socket option; false also if it cannot be read.
+bool flagOption(int fd, int level, int name);
 /// Sends without ever raising SIGPIPE; returns bytes sent or -1 with errno.
 long sendNoSignal(int fd, const void* data, std::size_t size);
 

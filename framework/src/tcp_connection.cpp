@@ -401,30 +401,22 @@ void TcpConnection::requireTcp(const char* what) const {
 
 void TcpConnection::setTcpNoDelay(bool enabled) {
   requireTcp("setTcpNoDelay");
-  int value = enabled ? 1 : 0;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &value, sizeof value);
+  setFlagOption(fd_, IPPROTO_TCP, TCP_NODELAY, enabled);
 }
 
 bool TcpConnection::getTcpNoDelay() const {
   requireTcp("getTcpNoDelay");
-  int value = 0;
-  socklen_t length = sizeof value;
-  ::getsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &value, &length);
-  return value != 0;
+  return flagOption(fd_, IPPROTO_TCP, TCP_NODELAY);
 }
 
 void TcpConnection::setTcpKeepAlive(bool enabled) {
   requireTcp("setTcpKeepAlive");
-  int value = enabled ? 1 : 0;
-  ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &value, sizeof value);
+  setFlagOption(fd_, SOL_SOCKET, SO_KEEPALIVE, enabled);
 }
 
 bool TcpConnection::getTcpKeepAlive() const {
   requireTcp("getTcpKeepAlive");
-  int value = 0;
-  socklen_t length = sizeof value;
-  ::getsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &value, &length);
-  return value != 0;
+  return flagOption(fd_, SOL_SOCKET, SO_KEEPALIVE);
 }
 
 }  // namespace torsion::detail

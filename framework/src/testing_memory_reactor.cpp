@@ -189,6 +189,24 @@ void MemoryDatagramTransport::reportConnectionRefused() {
 
 // ---------------------------------------------------------------- MemoryReactor
 
+MemoryReactor::~MemoryReactor() { failPendingConnections(); }
+
+void MemoryReactor::failPendingConnections() noexcept {
+  // As ReactorCore's shutdown: an attempt nobody ends would leave its factory started
+  // and an endpoint's Deferred pending forever. A count taken first bounds the loop when
+  // a factory connects again from clientConnectionFailed.
+  const std::size_t count = connectors.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    std::shared_ptr<MemoryConnector> connector = connectors[i];
+    if (connector->state() != Connector::State::connecting) continue;
+    try {
+      connector->failConnection(Failure(ConnectingCancelledError("The reactor was destroyed.")));
+    } catch (...) {
+      detail::logUnhandled("shutdown", std::current_exception());
+    }
+  }
+}
+
 std::shared_ptr<ListeningPort> MemoryReactor::listenTCP(std::uint16_t port, std::shared_ptr<Factory> factory,
                                                         int backlog, std::string_view interface) {
   auto listening =

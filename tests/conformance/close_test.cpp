@@ -237,6 +237,25 @@ TEST_P(Close, DestroyingTheReactorClosesWhatIsOpen) {
   EXPECT_FALSE(port->listening()) << "a port outliving its reactor is closed";
 }
 
+// architecture.md: ~Reactor fails a connector that is still connecting, so its factory is
+// told and stopped instead of being dropped with the attempt.
+TEST_P(Close, DestroyingTheReactorFailsAConnectorStillConnecting) {
+  Built<ScriptedProtocol> clients;
+  auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
+  {
+    auto owner = torsion_test::makeReactor(backend());
+    // The attempt starts by callSoon: with no pass run, it is still connecting.
+    torsion::Reactor& reactor = *owner;
+    auto connector = reactor.connectTCP("127.0.0.1", 9, factory, 5);
+    ASSERT_EQ(connector->state(), torsion::Connector::State::connecting);
+  }
+  EXPECT_EQ(factory->failedCount, 1);
+  EXPECT_TRUE(factory->failedWith<torsion::ConnectingCancelledError>()) << factory->failText();
+  EXPECT_EQ(factory->started, 1);
+  EXPECT_EQ(factory->stopped, 1);
+  EXPECT_EQ(clients.size(), 0u);
+}
+
 }  // namespace
 
 TORSION_INSTANTIATE_FOR_EVERY_BACKEND(Close);

@@ -17,7 +17,11 @@ class TimerQueue;
 /// Handles are cheap to copy; all copies refer to the same scheduled call. A
 /// default-constructed handle refers to nothing and is never active.
 ///
-/// Thread-safety: use a DelayedCall only on the thread that runs its reactor or clock.
+/// As in Twisted, cancel(), reset() and delay() throw once the call is no longer
+/// scheduled (AlreadyCalled after it ran, AlreadyCancelled after a cancel). A call may
+/// have run by the time code looks at it again (the idle timeout that closed the
+/// connection, seen again from connectionLost), so code that is not sure asks active()
+/// first; torsion's own code always does.
 ///
 /// @code
 /// auto call = reactor.callLater(5.0, [] { torsion::log::info("five seconds"); });
@@ -35,8 +39,14 @@ class DelayedCall {
   /// @throws std::logic_error on an empty handle.
   double getTime() const;
 
-  /// Unschedules the call.
-  /// @throws AlreadyCalled if it already ran; AlreadyCancelled if already cancelled.
+  /// Unschedules the call. Where it may have run already, check active() first:
+  /// @code
+  /// void connectionLost(const torsion::Failure&) override {
+  ///   if (idle_.active()) idle_.cancel();  // the idle timer may be what closed us
+  /// }
+  /// @endcode
+  /// @throws AlreadyCalled if it already ran; AlreadyCancelled if already cancelled
+  /// (Twisted's exceptions, for the same cases); std::logic_error on an empty handle.
   void cancel();
 
   /// Reschedules the call to run `secondsFromNow` seconds from now.
@@ -47,7 +57,9 @@ class DelayedCall {
   /// @throws AlreadyCalled or AlreadyCancelled if the call is no longer active.
   void delay(double secondsLater);
 
-  /// True while the call is scheduled: not yet run and not cancelled.
+  /// True while the call is scheduled: not yet run and not cancelled. While it is true,
+  /// cancel(), reset() and delay() do not throw (on the thread that owns the call, where
+  /// nothing can run it in between). False for an empty handle.
   bool active() const noexcept;
 
   /// True once the call has run (or is running).

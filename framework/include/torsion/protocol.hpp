@@ -101,7 +101,10 @@ class Protocol {
   /// void connectionMade() override {
   ///   idle_ = callLater(60, [this] { transport().loseConnection(); });
   /// }
-  /// void dataReceived(torsion::Bytes data) override { idle_.reset(60); ... }
+  /// void dataReceived(torsion::Bytes data) override {
+  ///   if (idle_.active()) idle_.reset(60);  // reset throws once the call has run
+  ///   ...
+  /// }
   /// @endcode
   DelayedCall callLater(double delaySeconds, std::function<void()> fn);
 

@@ -25,6 +25,8 @@ enum class EventPhase { before, during, after };
 
 /// A system event trigger that has not run yet, as a reactor keeps it (see
 /// IReactorCore::addSystemEventTrigger); testing::MemoryReactor shows its list.
+///
+/// Thread safety: plain data; the reactor that keeps it uses it on its own thread.
 struct SystemEventTrigger {
   std::uint64_t id;          ///< what addSystemEventTrigger returned
   EventPhase phase;          ///< before, during or after

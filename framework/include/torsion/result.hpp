@@ -105,6 +105,8 @@ class Result {
 };
 
 /// The outcome of an operation that produces no value: success, or a Failure.
+///
+/// Thread safety: a value type, as Result<T>.
 template <>
 class Result<void> {
  public:

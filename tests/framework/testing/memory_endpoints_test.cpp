@@ -107,6 +107,18 @@ TEST(EndpointsOnMemoryReactor, CancellingStopsTheAttempt) {
   EXPECT_EQ(outcome.failure, "torsion::ConnectingCancelledError");
 }
 
+// The reactor going away fails a pending connect, as a real Reactor does, instead of
+// dropping the Deferred unfired with the connector that held it.
+TEST(EndpointsOnMemoryReactor, DestroyingTheReactorFailsAPendingConnect) {
+  Outcome outcome;
+  {
+    MemoryReactor reactor;
+    record(TCPClientEndpoint(reactor, "10.0.0.2", 1).connect(Factory::forProtocol<Greeter>()), outcome);
+    EXPECT_FALSE(outcome.done);
+  }
+  EXPECT_EQ(outcome.failure, "torsion::ConnectingCancelledError");
+}
+
 TEST(EndpointsOnMemoryReactor, AConnectionMadeThatThrowsFailsTheDeferredWhenTheConnectionIsLost) {
   MemoryReactor reactor;
   Outcome outcome;

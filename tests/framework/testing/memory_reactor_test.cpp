@@ -3,11 +3,13 @@
 #include <torsion/deferred_thread.hpp>
 #include <torsion/errors.hpp>
 #include <torsion/reactor_interfaces.hpp>
+#include <torsion/reconnecting_client_factory.hpp>
 
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -311,6 +313,51 @@ TEST(MemoryReactor, DeferToThreadRunsWhenTheTestSays) {
   EXPECT_FALSE(result);         // ... through callFromThread, still queued
   reactor.runCallsFromThreads();
   EXPECT_EQ(result, 42);
+}
+
+// As a Reactor: an attempt still in progress is failed when the reactor goes, so its
+// factory is stopped; an established connection is the test's to end.
+TEST(MemoryReactor, DestructionFailsTheAttemptsStillConnecting) {
+  auto pending = std::make_shared<Watching>();
+  auto connected = std::make_shared<Watching>();
+  {
+    MemoryReactor reactor;
+    reactor.connectTCP("h", 1, pending);
+    reactor.connectTCP("h", 2, connected);
+    reactor.connectors.at(1)->completeConnection();
+  }
+  EXPECT_EQ(pending->events,
+            (std::vector<std::string>{"start", "connecting", "failed torsion::ConnectingCancelledError", "stop"}));
+  EXPECT_EQ(connected->events, (std::vector<std::string>{"start", "connecting"}));
+}
+
+// A factory that connects again at once is not chased, and one that throws is logged.
+TEST(MemoryReactor, DestructionIsBoundedAndSurvivesAThrowingFactory) {
+  class Stubborn : public Watching {
+   public:
+    void clientConnectionFailed(Connector& connector, const Failure& reason) override {
+      Watching::clientConnectionFailed(connector, reason);
+      connector.connect();
+      throw std::runtime_error("not giving up");
+    }
+  };
+  auto factory = std::make_shared<Stubborn>();
+  { MemoryReactor().connectTCP("h", 1, factory); }
+  EXPECT_EQ(factory->events, (std::vector<std::string>{"start", "connecting",
+                                                       "failed torsion::ConnectingCancelledError", "connecting"}));
+}
+
+// MemoryReactorClock fails the attempts while its clock still exists: a
+// ReconnectingClientFactory schedules its retry on it from clientConnectionFailed.
+TEST(MemoryReactorClock, DestructionFailsTheAttemptsWhileTheClockLives) {
+  auto factory = std::make_shared<ReconnectingClientFactory>();
+  factory->protocol = [] { return std::make_shared<Greeter>(); };
+  {
+    MemoryReactorClock reactor;
+    factory->clock = &reactor;
+    reactor.connectTCP("h", 1, factory);
+  }
+  EXPECT_EQ(factory->retries, 1);
 }
 
 TEST(MemoryReactorClock, IsBothAReactorAndAClock) {

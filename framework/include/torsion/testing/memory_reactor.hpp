@@ -286,8 +286,9 @@ class MemoryReactor : public IReactorCore,
 
   /// A reactor that has recorded nothing yet.
   MemoryReactor() = default;
-  /// Drops what it recorded; queued calls never run.
-  ~MemoryReactor() override = default;
+  /// Ends what a Reactor ends when it is destroyed (see failPendingConnections), then
+  /// drops what it recorded; queued calls never run.
+  ~MemoryReactor() override;
   MemoryReactor(const MemoryReactor&) = delete;             ///< Not copyable.
   MemoryReactor& operator=(const MemoryReactor&) = delete;  ///< Not copyable.
 
@@ -376,6 +377,17 @@ class MemoryReactor : public IReactorCore,
   /// How many callInThread jobs wait.
   std::size_t pendingThreadPoolJobs() const noexcept { return poolJobs_.size(); }
 
+  // ---- Shutdown -------------------------------------------------------------------------
+
+  /// Fails every connection attempt still in progress with ConnectingCancelledError
+  /// ("The reactor was destroyed."), as a Reactor does when destroyed: each factory gets
+  /// clientConnectionFailed then doStop, so an endpoint's pending connect Deferred fires
+  /// instead of being dropped unfired. Only the connectors that exist when it starts are
+  /// failed (a factory that reconnects at once is not chased); an exception from a
+  /// factory is logged. The destructor calls it; established connections are left to
+  /// the test, which plays them with dropConnection.
+  void failPendingConnections() noexcept;
+
   // ---- IReactorFDSet -----------------------------------------------------------------
 
   /// Adds to `readers`.
@@ -422,6 +434,14 @@ class MemoryReactor : public IReactorCore,
 /// A MemoryReactor that is also a Clock (Twisted's `MemoryReactorClock`): for code that
 /// both connects and schedules, such as a ReconnectingClientFactory. It implements every
 /// reactor interface, IReactorTime included; time moves only with advance() and pump().
-class MemoryReactorClock : public MemoryReactor, public Clock {};
+///
+/// Thread safety: as MemoryReactor and Clock.
+class MemoryReactorClock : public MemoryReactor, public Clock {
+ public:
+  /// Fails the connection attempts still in progress while the clock still exists, so a
+  /// factory that schedules a retry from clientConnectionFailed (ReconnectingClientFactory)
+  /// schedules it on a live clock.
+  ~MemoryReactorClock() override { failPendingConnections(); }
+};
 
 }  // namespace torsion::testing
