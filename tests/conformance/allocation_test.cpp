@@ -20,13 +20,7 @@ namespace {
 using torsion_test::BackendTest;
 using torsion_test::runUntil;
 
-class Allocation : public BackendTest {
- protected:
-  void SetUp() override {
-    if (isAttachedAsio())
-      GTEST_SKIP() << "asio-attached allocates in steady state (an open finding: the cause is not known yet)";
-  }
-};
+class Allocation : public BackendTest {};
 
 // The counter itself must work, or every zero below would prove nothing. A new/delete
 // pair whose pointer does not escape may be elided by the optimiser ([expr.new]), so each
