@@ -90,9 +90,10 @@ class Receiving : public torsion::Protocol {
   bool* closed_;
 };
 
-class FileSenderTest : public testing::TestWithParam<std::string> {
+class FileSenderTest : public torsion_test::BackendTest {
  protected:
-  torsion::Reactor reactor{GetParam()};
+  torsion_test::TestReactor owner_{GetParam()};
+  torsion::Reactor& reactor = *owner_;
 };
 
 TEST_P(FileSenderTest, StreamsAWholeFileByteExact) {
@@ -170,7 +171,6 @@ TEST_P(FileSenderTest, ATransformThatThrowsFailsTheTransfer) {
   EXPECT_EQ(chunks, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, FileSenderTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         torsion_test::backendTestName);
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(FileSenderTest);
 
 }  // namespace
