@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -25,15 +26,14 @@ TEST_P(Addresses, GetHostGivesTheRealPortWhenZeroWasAsked) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  const torsion::Address host = port->getHost();
+  torsion_test::LoopbackServer loopback(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  const torsion::Address host = loopback.port()->getHost();
   EXPECT_EQ(host.family, Family::ipv4);
   EXPECT_EQ(host.host, "127.0.0.1");
   ASSERT_NE(host.port, 0);
   EXPECT_EQ(host.toString(), "127.0.0.1:" + std::to_string(host.port));
   reactor.connectTCP("127.0.0.1", host.port, torsion_test::recordingClientFactory(clients), 5);
-  ASSERT_TRUE(runUntil(
-      reactor, [&] { return servers.size() == 1 && clients.size() == 1 && clients[0].made(); }, 5, "the connection"));
+  ASSERT_TRUE(torsion_test::waitForConnection(reactor, servers, clients));
   auto& server = servers[0].transport();
   auto& client = clients[0].transport();
   EXPECT_EQ(server.getHost(), host);
@@ -120,9 +120,9 @@ TEST_P(Addresses, BindAddressChoosesTheLocalEnd) {
   const std::uint16_t localPort = torsion_test::unusedPort();
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  reactor.connectTCP("127.0.0.1", port->getHost().port, torsion_test::recordingClientFactory(clients), 5,
-                     torsion::Address{Family::ipv4, "127.0.0.1", localPort});
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  server.connect(torsion_test::recordingClientFactory(clients), 5,
+                 torsion::Address{Family::ipv4, "127.0.0.1", localPort});
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the connection"));
   EXPECT_EQ(servers[0].transport().getPeer().port, localPort);
@@ -152,7 +152,7 @@ TEST_P(Addresses, ThePeerAddressOfAnAcceptedConnectionIsExact) {
   torsion::Reactor& reactor = *reactorOwner;
   auto factory = std::make_shared<PeerRecordingFactory>(servers);
   auto& offered = factory->offered;
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, factory);
   std::vector<Fd> clients;
   for (const auto& source : sources) {
     Fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -160,7 +160,7 @@ TEST_P(Addresses, ThePeerAddressOfAnAcceptedConnectionIsExact) {
     local.sin_family = AF_INET;
     ASSERT_EQ(::inet_pton(AF_INET, source.c_str(), &local.sin_addr), 1);
     ASSERT_EQ(::bind(client.get(), reinterpret_cast<sockaddr*>(&local), sizeof local), 0) << source;
-    sockaddr_in remote = torsion_test::loopback4(port->getHost().port);
+    sockaddr_in remote = torsion_test::loopback4(server.portNumber());
     ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&remote), sizeof remote), 0) << source;
     clients.push_back(std::move(client));
     ASSERT_TRUE(runUntil(
@@ -178,8 +178,8 @@ TEST_P(Addresses, TcpNoDelayAndKeepAliveRoundTrip) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  Fd client = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1; }, 5, "the accept"));
   auto& transport = servers[0].transport();

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -56,9 +57,9 @@ TEST_P(CallbackErrors, InDataReceivedOnlyThatConnectionIsDropped) {
       self.transport().write(data);
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd victim = torsion_test::connectLoopback(port->getHost().port);
-  Fd survivor = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd victim = server.connectRaw();
+  Fd survivor = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 2; }, 5, "both accepts"));
   torsion_test::sendAll(victim.get(), "boom");
@@ -96,14 +97,14 @@ TEST_P(CallbackErrors, InConnectionMadeTheConnectionIsDroppedAndLostOnce) {
       throw std::runtime_error("connectionMade failed");
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].lost(); }, 5, "the drop"));
   EXPECT_EQ(servers[0].lostCount, 1);
   EXPECT_TRUE(servers[0].lostWith<std::runtime_error>());
   EXPECT_TRUE(log.contains("connectionMade failed")) << log.all();
-  EXPECT_TRUE(port->listening());
+  EXPECT_TRUE(server.port()->listening());
 }
 
 TEST_P(CallbackErrors, InConnectionLostItIsLoggedOnly) {
@@ -114,8 +115,8 @@ TEST_P(CallbackErrors, InConnectionLostItIsLoggedOnly) {
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onLost = [](ScriptedProtocol&, const torsion::Failure&) { throw std::runtime_error("connectionLost failed"); };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd first = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd first = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1; }, 5, "the accept"));
   first.reset();
@@ -126,7 +127,7 @@ TEST_P(CallbackErrors, InConnectionLostItIsLoggedOnly) {
   torsion_test::runFor(reactor, 0.02);
   EXPECT_EQ(servers[0].lostCount, 1) << "connectionLost must not be called again for its own exception";
   EXPECT_TRUE(log.contains("connectionLost failed")) << log.all();
-  Fd second = torsion_test::connectLoopback(port->getHost().port);
+  Fd second = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 2; }, 5, "the next accept"));
 }
@@ -145,14 +146,14 @@ TEST_P(CallbackErrors, InHalfCloseCallbacksTheConnectionIsDropped) {
           p.onReadLost = [](ScriptedHalfCloseProtocol&) { throw std::runtime_error("readConnectionLost failed"); };
         }
       });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].lost(); }, 5, "the drop"));
   ASSERT_TRUE(servers[0].lostWith<std::runtime_error>()) << servers[0].lostText();
   EXPECT_EQ(servers[0].lostReason->getErrorMessage(), "writeConnectionLost failed");
 
-  Fd second = torsion_test::connectLoopback(port->getHost().port);
+  Fd second = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 2 && servers[1].made(); }, 5, "the second accept"));
   ASSERT_EQ(::shutdown(second.get(), SHUT_WR), 0);
@@ -176,15 +177,15 @@ TEST_P(CallbackErrors, InBuildProtocolTheConnectionIsRefusedAndThePortGoesOn) {
     servers.all.push_back(protocol);
     return protocol;
   };
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd refused = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd refused = server.connectRaw();
   std::string got;
   bool open = true;
   ASSERT_TRUE(runUntil(
       reactor, [&] { return !(open = open && torsion_test::drain(refused.get(), got)); }, 5,
       "the refused peer to see the close"));
   EXPECT_TRUE(log.contains("buildProtocol failed")) << log.all();
-  Fd accepted = torsion_test::connectLoopback(port->getHost().port);
+  Fd accepted = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the next connection"));
 }
@@ -195,12 +196,10 @@ TEST_P(CallbackErrors, InClientFactoryCallbacksTheyAreLoggedAndTheAttemptGoesOn)
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(
-      0,
-      torsion_test::recordingFactory<ScriptedProtocol>(
-          servers,
-          [](ScriptedProtocol& p) { p.onMade = [](ScriptedProtocol& self) { self.transport().loseConnection(); }; }),
-      50, "127.0.0.1");
+  torsion_test::LoopbackServer server(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
+        p.onMade = [](ScriptedProtocol& self) { self.transport().loseConnection(); };
+      }));
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
   factory->onStartedConnecting = [](torsion::Connector&) { throw std::runtime_error("startedConnecting failed"); };
   factory->onLost = [](torsion::Connector&, const torsion::Failure&) {
@@ -209,7 +208,7 @@ TEST_P(CallbackErrors, InClientFactoryCallbacksTheyAreLoggedAndTheAttemptGoesOn)
   factory->onFailed = [](torsion::Connector&, const torsion::Failure&) {
     throw std::runtime_error("clientConnectionFailed failed");
   };
-  reactor.connectTCP("127.0.0.1", port->getHost().port, factory, 5);
+  server.connect(factory);
   reactor.connectTCP("127.0.0.1", torsion_test::unusedPort(), factory, 5);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return factory->lostCount == 1 && factory->failedCount == 1; }, 5, "one loss and one failure"));

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -23,19 +24,16 @@ TEST_P(Close, LoseConnectionIsACleanCloseOnBothEnds) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(
-      0,
-      torsion_test::recordingFactory<ScriptedProtocol>(servers,
-                                                       [](ScriptedProtocol& p) {
-                                                         p.onMade = [](ScriptedProtocol& self) {
-                                                           self.transport().write("goodbye");
-                                                           self.transport().loseConnection();
-                                                           EXPECT_TRUE(self.transport().disconnecting());
-                                                         };
-                                                       }),
-      50, "127.0.0.1");
+  torsion_test::LoopbackServer server(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
+        p.onMade = [](ScriptedProtocol& self) {
+          self.transport().write("goodbye");
+          self.transport().loseConnection();
+          EXPECT_TRUE(self.transport().disconnecting());
+        };
+      }));
   auto clientFactory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
-  reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory, 5);
+  server.connect(clientFactory);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return clientFactory->lostCount == 1 && servers.size() == 1 && servers[0].lost(); }, 5,
       "the close"));
@@ -53,10 +51,9 @@ TEST_P(Close, PeerCloseIsConnectionDone) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
-  ASSERT_TRUE(runUntil(
-      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  Fd client = server.connectRaw();
+  ASSERT_TRUE(torsion_test::waitForAccepts(reactor, servers));
   client.reset();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers[0].lost(); }, 5, "connectionLost"));
@@ -67,10 +64,9 @@ TEST_P(Close, PeerResetIsConnectionLostNotDone) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
-  ASSERT_TRUE(runUntil(
-      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  Fd client = server.connectRaw();
+  ASSERT_TRUE(torsion_test::waitForAccepts(reactor, servers));
   torsion_test::resetAndClose(client);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers[0].lost(); }, 5, "connectionLost"));
@@ -133,19 +129,15 @@ TEST_P(Close, LoseConnectionSendsEverythingQueuedFirst) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(
-      0,
-      torsion_test::recordingFactory<ScriptedProtocol>(servers,
-                                                       [&](ScriptedProtocol& p) {
-                                                         p.onMade = [&](ScriptedProtocol& self) {
-                                                           self.transport().write(payload);
-                                                           EXPECT_GT(self.transport().writeBufferSize(), 0u)
-                                                               << "4 MiB should not fit at once";
-                                                           self.transport().loseConnection();
-                                                         };
-                                                       }),
-      50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
+        p.onMade = [&](ScriptedProtocol& self) {
+          self.transport().write(payload);
+          EXPECT_GT(self.transport().writeBufferSize(), 0u) << "4 MiB should not fit at once";
+          self.transport().loseConnection();
+        };
+      }));
+  Fd client = server.connectRaw();
   std::string received;
   bool open = true;
   ASSERT_TRUE(runUntil(
@@ -163,23 +155,18 @@ TEST_P(Close, WritesAfterLoseConnectionAreDropped) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0,
-                                torsion_test::recordingFactory<ScriptedProtocol>(
-                                    servers,
-                                    [&](ScriptedProtocol& p) {
-                                      p.onMade = [&](ScriptedProtocol& self) {
-                                        self.transport().write("kept");
-                                        self.transport().loseConnection();
-                                        self.transport().write("dropped");
-                                        torsion::Bytes more[] = {"also ", "dropped"};
-                                        self.transport().writeSequence(more);
-                                      };
-                                      p.onLost = [](ScriptedProtocol& self, const torsion::Failure&) {
-                                        self.transport().write("after the loss");
-                                      };
-                                    }),
-                                50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
+        p.onMade = [&](ScriptedProtocol& self) {
+          self.transport().write("kept");
+          self.transport().loseConnection();
+          self.transport().write("dropped");
+          torsion::Bytes more[] = {"also ", "dropped"};
+          self.transport().writeSequence(more);
+        };
+        p.onLost = [](ScriptedProtocol& self, const torsion::Failure&) { self.transport().write("after the loss"); };
+      }));
+  Fd client = server.connectRaw();
   std::string received;
   bool open = true;
   ASSERT_TRUE(runUntil(
@@ -194,18 +181,15 @@ TEST_P(Close, AbortConnectionClosesAtOnceDroppingTheQueue) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port =
-      reactor.listenTCP(0,
-                        torsion_test::recordingFactory<ScriptedProtocol>(servers,
-                                                                         [&](ScriptedProtocol& p) {
-                                                                           p.onMade = [&](ScriptedProtocol& self) {
-                                                                             self.transport().write(payload);
-                                                                             self.transport().abortConnection();
-                                                                             self.transport().write("after abort");
-                                                                           };
-                                                                         }),
-                        50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
+        p.onMade = [&](ScriptedProtocol& self) {
+          self.transport().write(payload);
+          self.transport().abortConnection();
+          self.transport().write("after abort");
+        };
+      }));
+  Fd client = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].lost(); }, 5, "connectionLost"));
   EXPECT_TRUE(servers[0].lostWith<torsion::ConnectionAborted>()) << servers[0].lostText();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "descriptor_table.hpp"
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -103,17 +104,12 @@ TEST_P(DescriptorLimits, AnAcceptedDescriptorAboveFdSetsizeIsRefusedAndTheServer
   torsion_test::TableFiller filler;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0,
-                                torsion_test::recordingFactory<ScriptedProtocol>(servers,
-                                                                                 [](ScriptedProtocol& p) {
-                                                                                   p.onData = [](ScriptedProtocol& self,
-                                                                                                 torsion::Bytes data) {
-                                                                                     self.transport().write(data);
-                                                                                   };
-                                                                                 }),
-                                50, "127.0.0.1");
+  torsion_test::LoopbackServer loopback(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
+        p.onData = [](ScriptedProtocol& self, torsion::Bytes data) { self.transport().write(data); };
+      }));
   filler.fillBelow(FD_SETSIZE);
-  Fd first = torsion_test::connectLoopback(port->getHost().port);
+  Fd first = loopback.connectRaw();
   torsion_test::sendAll(first.get(), "first");
   std::string got;
   if (isSelect()) {
@@ -125,7 +121,7 @@ TEST_P(DescriptorLimits, AnAcceptedDescriptorAboveFdSetsizeIsRefusedAndTheServer
     EXPECT_TRUE(log.contains("FD_SETSIZE")) << log.all();
     for (auto& server : servers.all) EXPECT_FALSE(server->made()) << "no protocol may start on a refused descriptor";
     filler.free();
-    Fd second = torsion_test::connectLoopback(port->getHost().port);
+    Fd second = loopback.connectRaw();
     torsion_test::sendAll(second.get(), "second");
     std::string echoed;
     ASSERT_TRUE(runUntil(

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -54,12 +55,12 @@ TEST_P(Factories, AStoppedPortRefusesNewConnections) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  const auto number = port->getHost().port;
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  const auto number = server.portNumber();
   Fd existing = torsion_test::connectLoopback(number);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1; }, 5, "the accept"));
-  port->stopListening();
+  server.port()->stopListening();
   Built<ScriptedProtocol> clients;
   auto clientFactory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
   reactor.connectTCP("127.0.0.1", number, clientFactory, 5);
@@ -81,15 +82,15 @@ TEST_P(Factories, BuildProtocolReturningNullRefusesTheConnection) {
     servers.all.push_back(protocol);
     return protocol;
   };
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd refused = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd refused = server.connectRaw();
   std::string got;
   bool open = true;
   ASSERT_TRUE(runUntil(
       reactor, [&] { return !(open = open && torsion_test::drain(refused.get(), got)); }, 5,
       "the refused peer to see the close"));
   EXPECT_TRUE(got.empty());
-  Fd accepted = torsion_test::connectLoopback(port->getHost().port);
+  Fd accepted = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the next connection"));
   EXPECT_EQ(servers[0].factory, factory) << "buildProtocol sets the protocol's factory";
@@ -99,10 +100,10 @@ TEST_P(Factories, AClientFactoryRefusingToBuildFailsTheAttempt) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
   auto factory = std::make_shared<ScriptedClientFactory>();
   factory->protocol = [] { return std::shared_ptr<torsion::Protocol>(); };
-  auto connector = reactor.connectTCP("127.0.0.1", port->getHost().port, factory, 5);
+  auto connector = server.connect(factory);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return factory->finished(); }, 5, "the failure"));
   EXPECT_EQ(factory->failedCount, 1);
@@ -118,7 +119,7 @@ TEST_P(Factories, ClientFactoryHearsOfEachStageOfAConnection) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients, [&](ScriptedProtocol& p) {
     p.onMade = [&](ScriptedProtocol&) { events.push_back("connectionMade"); };
     p.onLost = [&](ScriptedProtocol&, const torsion::Failure&) { events.push_back("connectionLost"); };
@@ -132,11 +133,11 @@ TEST_P(Factories, ClientFactoryHearsOfEachStageOfAConnection) {
     EXPECT_EQ(connector.state(), State::disconnected);
     EXPECT_EQ(connector.transport(), nullptr);
   };
-  auto connector = reactor.connectTCP("127.0.0.1", port->getHost().port, factory, 5);
+  auto connector = server.connect(factory);
   EXPECT_EQ(events, std::vector<std::string>{"startedConnecting"}) << "startedConnecting is called at once";
   EXPECT_EQ(factory->started, 1);
   EXPECT_EQ(connector->getDestination(),
-            (torsion::Address{torsion::Address::Family::ipv4, "127.0.0.1", port->getHost().port}));
+            (torsion::Address{torsion::Address::Family::ipv4, "127.0.0.1", server.portNumber()}));
   ASSERT_TRUE(runUntil(
       reactor, [&] { return clients.size() == 1 && clients[0].made(); }, 5, "the connection"));
   EXPECT_EQ(connector->state(), State::connected);
@@ -159,9 +160,9 @@ TEST_P(Factories, AConnectorCanBeStoppedDisconnectedAndConnectedAgain) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
-  auto connector = reactor.connectTCP("127.0.0.1", port->getHost().port, factory, 5);
+  auto connector = server.connect(factory);
   ASSERT_EQ(connector->state(), State::connecting);
   EXPECT_THROW(connector->connect(), std::logic_error);
   connector->stopConnecting();
@@ -217,17 +218,15 @@ TEST_P(Factories, ReconnectingFromTheClientCallbacksKeepsTheFactoryStarted) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(
-      0,
-      torsion_test::recordingFactory<ScriptedProtocol>(
-          servers,
-          [](ScriptedProtocol& p) { p.onMade = [](ScriptedProtocol& self) { self.transport().loseConnection(); }; }),
-      50, "127.0.0.1");
+  torsion_test::LoopbackServer server(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
+        p.onMade = [](ScriptedProtocol& self) { self.transport().loseConnection(); };
+      }));
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
   factory->onLost = [&](torsion::Connector& connector, const torsion::Failure&) {
     if (++connections < 3) connector.connect();
   };
-  reactor.connectTCP("127.0.0.1", port->getHost().port, factory, 5);
+  server.connect(factory);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return factory->lostCount == 3; }, 5, "three connections"));
   torsion_test::runFor(reactor, 0.02);

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -54,10 +55,9 @@ TEST_P(FlowControl, PausingReallyStopsReadingAndResumingRestoresIt) {
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onMade = [](ScriptedProtocol& self) { self.transport().pauseProducing(); };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
-  ASSERT_TRUE(runUntil(
-      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
+  ASSERT_TRUE(torsion_test::waitForAccepts(reactor, servers));
 
   const std::string sent = fillUntilBackedUp(reactor, client.get(), 10);
   ASSERT_FALSE(sent.empty());
@@ -78,8 +78,8 @@ TEST_P(FlowControl, PausingInsideDataReceivedStopsFurtherCalls) {
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
     p.onData = [](ScriptedProtocol& self, torsion::Bytes) { self.transport().pauseProducing(); };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
   torsion_test::sendAll(client.get(), "first");
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].dataCalls == 1; }, 5, "the first read"));
@@ -106,8 +106,8 @@ TEST_P(FlowControl, ResumingAfterLoseConnectionDoesNotReadAgain) {
       self.transport().resumeProducing();
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
   torsion_test::sendAll(client.get(), "close after this");
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1 && servers[0].dataCalls == 1; }, 5, "the request"));
@@ -166,8 +166,8 @@ TEST_P(FlowControl, AStreamingProducerIsPausedAboveTheHighWaterMarkAndResumedBel
       flood->produce();
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return flood != nullptr; }, 5, "the producer"));
   // The peer reads slowly at first, so the queue must fill and the producer be paused.
@@ -219,8 +219,8 @@ TEST_P(FlowControl, APullProducerIsAskedForOneChunkEachTimeTheQueueDrains) {
       self.transport().registerProducer(chunks, false);
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
   std::string got;
   bool open = true;
   ASSERT_TRUE(runUntil(
@@ -242,8 +242,8 @@ TEST_P(FlowControl, AProducerRegisteredOnALostConnectionIsStopped) {
       self.transport().registerProducer(chunks, false);
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1; }, 5, "the accept"));
   client.reset();
@@ -339,8 +339,8 @@ TEST_P(FlowControl, FastProducerToSlowReaderStaysUnderHighWaterMark) {
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
   factory->protocol = [&] { return std::make_shared<ProducingServer>(&reactor, &stats); };
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  int reader = connectBlockingReader(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  int reader = connectBlockingReader(server.portNumber());
   ASSERT_GE(reader, 0);
 
   std::size_t received = 0;
@@ -407,8 +407,8 @@ TEST_P(FlowControl, PullProducerIsAskedForEachChunk) {
   factory->protocol = [&] { return std::make_shared<PullingServer>(&puller); };
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  int reader = connectBlockingReader(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  int reader = connectBlockingReader(server.portNumber());
   ASSERT_GE(reader, 0);
   std::size_t received = 0;
   char buffer[8192];
@@ -445,8 +445,8 @@ TEST_P(FlowControl, StreamingProducerMustBePushProducer) {
   factory->protocol = [&] { return std::make_shared<Registrar>(&error); };
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  int reader = connectBlockingReader(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  int reader = connectBlockingReader(server.portNumber());
   ASSERT_TRUE(runUntil(reactor, [&] { return !error.empty(); }));
   ::close(reader);
   EXPECT_NE(error.find("IPushProducer"), std::string::npos) << error;

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -30,8 +31,8 @@ TEST_P(HalfClose, PeerShutdownIsReadConnectionLostAndWritingGoesOn) {
       self.transport().loseConnection();
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd client = server.connectRaw();
   torsion_test::sendAll(client.get(), "question");
   ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
   std::string received;
@@ -58,8 +59,8 @@ TEST_P(HalfClose, LoseWriteConnectionSendsFinWhileReadingGoesOn) {
       self.transport().write("dropped: written after loseWriteConnection");
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer loopback(reactor, factory);
+  Fd client = loopback.connectRaw();
   std::string received;
   bool open = true;
   ASSERT_TRUE(runUntil(
@@ -83,8 +84,8 @@ TEST_P(HalfClose, WithoutHalfCloseSupportAPeerShutdownClosesTheConnection) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  Fd client = server.connectRaw();
   torsion_test::sendAll(client.get(), "last words");
   ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
   ASSERT_TRUE(runUntil(
@@ -107,7 +108,7 @@ TEST_P(HalfClose, BothDirectionsBetweenTwoTorsionEnds) {
           self.transport().loseWriteConnection();
         };
       });
-  auto port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+  torsion_test::LoopbackServer loopback(reactor, serverFactory);
   auto clientFactory =
       torsion_test::recordingClientFactory<ScriptedHalfCloseProtocol>(clients, [](ScriptedHalfCloseProtocol& p) {
         p.onMade = [](ScriptedHalfCloseProtocol& self) {
@@ -115,7 +116,7 @@ TEST_P(HalfClose, BothDirectionsBetweenTwoTorsionEnds) {
           self.transport().loseWriteConnection();
         };
       });
-  reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory, 5);
+  loopback.connect(clientFactory);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return clients.size() == 1 && clients[0].lost() && servers[0].lost(); }, 5, "both ends to close"));
   EXPECT_EQ(clients[0].received, "reply to request");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -65,12 +66,11 @@ TEST_P(Lifecycle, StopFromInsideDataReceived) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(
-      0,
-      torsion_test::recordingFactory<ScriptedProtocol>(
-          servers, [&](ScriptedProtocol& p) { p.onData = [&](ScriptedProtocol&, torsion::Bytes) { reactor.stop(); }; }),
-      50, "127.0.0.1");
-  auto client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
+        p.onData = [&](ScriptedProtocol&, torsion::Bytes) { reactor.stop(); };
+      }));
+  auto client = server.connectRaw();
   torsion_test::sendAll(client.get(), "stop, please");
   ASSERT_TRUE(torsion_test::runWithDeadline(reactor, 5));
   ASSERT_EQ(servers.size(), 1u);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 
@@ -75,8 +76,8 @@ TEST_P(Lifetimes, BoundTimersDeferredCallbacksAndThreadResultsNeverRunAfterThePr
     server = protocol;
     return protocol;
   };
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer loopback(reactor, factory);
+  Fd client = loopback.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return probe->timer.active(); }, 5, "connectionMade"));
 
@@ -121,8 +122,8 @@ TEST_P(Lifetimes, BoundTimersRunWhileConnectedAndEndOnlyAfterConnectionLost) {
   torsion_test::LogCapture logs;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Ticking>(log), 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<Ticking>(log));
+  Fd client = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return *log == "tick;"; }, 5, "the first tick"));
   char byte = 0;
@@ -156,9 +157,8 @@ TEST_P(Lifetimes, AProtocolReachesItsReactorThroughItsTransport) {
   auto matches = std::make_shared<int>(0);
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<KnowsItsReactor>(reactor, matches), 50, "127.0.0.1");
-  reactor.connectTCP("127.0.0.1", port->getHost().port,
-                     torsion::ClientFactory::forProtocol<KnowsItsReactor>(reactor, matches));
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<KnowsItsReactor>(reactor, matches));
+  server.connect(torsion::ClientFactory::forProtocol<KnowsItsReactor>(reactor, matches));
   ASSERT_TRUE(runUntil(
       reactor, [&] { return *matches == 2; }, 5, "both ends' connectionMade"));
 }
@@ -180,9 +180,9 @@ class EndpointClient : public torsion::Protocol {
 TEST_P(Lifetimes, AProtocolConnectedThroughAnEndpointEndsItsTimersWhenItsConnectionEnds) {
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<torsion::Protocol>(), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<torsion::Protocol>());
   auto client = std::make_shared<EndpointClient>();
-  auto endpoint = torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(port->getHost().port));
+  auto endpoint = torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(server.portNumber()));
   bool connected = false;
   torsion::connectProtocol(*endpoint, client).addCallback([&](const std::shared_ptr<EndpointClient>&) {
     connected = true;

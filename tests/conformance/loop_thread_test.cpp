@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -60,10 +61,9 @@ TEST_P(LoopThread, TransportWriteFromAnotherThreadAborts) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  torsion_test::Fd client = torsion_test::connectLoopback(port->getHost().port);
-  ASSERT_TRUE(runUntil(
-      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  torsion_test::Fd client = server.connectRaw();
+  ASSERT_TRUE(torsion_test::waitForAccepts(reactor, servers));
   EXPECT_DEATH(onAnotherThread([&] { servers[0].transport().write("from the wrong thread"); }),
                "ITransport::write called from a thread");
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -81,11 +82,11 @@ TEST_P(PeerFaults, AResetInTheMiddleOfAReadLosesOnlyThatConnection) {
   FloodServer server;
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  auto port = reactor.listenTCP(0, server.factory(0, std::nullopt), 50, "127.0.0.1");
-  EchoClients others(port->getHost().port);
+  torsion_test::LoopbackServer loopback(reactor, server.factory(0, std::nullopt));
+  EchoClients others(loopback.portNumber());
   ASSERT_TRUE(others.stillEchoed(reactor, "before"));
 
-  Fd resetter = torsion_test::connectLoopback(port->getHost().port);
+  Fd resetter = loopback.connectRaw();
   torsion_test::sendAll(resetter.get(), "half a mess");
   ASSERT_TRUE(runUntil(
       reactor, [&] { return server.built.size() == 4 && !server.built.back().received.empty(); }, 5,
@@ -102,10 +103,10 @@ TEST_P(PeerFaults, AResetInTheMiddleOfAWriteLosesOnlyThatConnection) {
   FloodServer server;
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  auto port = reactor.listenTCP(0, server.factory(2, std::nullopt), 50, "127.0.0.1");
-  EchoClients others(port->getHost().port);
+  torsion_test::LoopbackServer loopback(reactor, server.factory(2, std::nullopt));
+  EchoClients others(loopback.portNumber());
 
-  Fd resetter = torsion_test::connectLoopback(port->getHost().port);
+  Fd resetter = loopback.connectRaw();
   torsion_test::sendAll(resetter.get(), "flood");
   ASSERT_TRUE(runUntil(
       reactor, [&] { return server.built.size() == 4 && server.built.back().transport().writeBufferSize() > 0; }, 5,
@@ -127,10 +128,10 @@ TEST_P(PeerFaults, APeerThatNeverReadsIsDroppedAtTheOutputCapAndOthersGoOn) {
   FloodServer server;
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  auto port = reactor.listenTCP(0, server.factory(16, kCap), 50, "127.0.0.1");
-  EchoClients others(port->getHost().port);
+  torsion_test::LoopbackServer loopback(reactor, server.factory(16, kCap));
+  EchoClients others(loopback.portNumber());
 
-  Fd sink = torsion_test::connectLoopback(port->getHost().port);  // never reads
+  Fd sink = loopback.connectRaw();  // never reads
   torsion_test::sendAll(sink.get(), "flood");
   ASSERT_TRUE(runUntil(
       reactor, [&] { return server.built.size() == 4 && server.built.back().lost(); }, 10,
@@ -150,8 +151,8 @@ TEST_P(PeerFaults, WithTheCapOffAQueueMayGrowAsInTwisted) {
   FloodServer server;
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  auto port = reactor.listenTCP(0, server.factory(4, std::size_t{0}), 50, "127.0.0.1");
-  Fd sink = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer loopback(reactor, server.factory(4, std::size_t{0}));
+  Fd sink = loopback.connectRaw();
   torsion_test::sendAll(sink.get(), "flood");
   ASSERT_TRUE(runUntil(
       reactor, [&] { return server.built.size() == 1 && server.largestQueue > 0; }, 5, "the flood to queue"));
@@ -165,8 +166,8 @@ TEST_P(PeerFaults, TheDefaultCapIs64MiB) {
   Built<ScriptedProtocol> servers;
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
+  Fd client = server.connectRaw();
   ASSERT_TRUE(runUntil(
       reactor, [&] { return servers.size() == 1; }, 5, "the accept"));
   EXPECT_EQ(servers[0].transport().maxQueuedOutput(), torsion::Transport::kDefaultMaxQueuedOutput);
@@ -210,8 +211,8 @@ TEST_P(PeerFaults, APeerThatNeverReadsHoldsAProducerAtTheHighWaterMark) {
       producer->produce();
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-  Fd sink = torsion_test::connectLoopback(port->getHost().port);  // never reads
+  torsion_test::LoopbackServer server(reactor, factory);
+  Fd sink = server.connectRaw();  // never reads
   ASSERT_TRUE(runUntil(
       reactor, [&] { return producer != nullptr; }, 5, "the accept"));
   torsion_test::runFor(reactor, 0.2);

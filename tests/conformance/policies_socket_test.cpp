@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -122,9 +123,9 @@ TEST_P(Policies, WrappingFactoriesComposeOverSocketsAndRefuseAPeersExtraConnecti
   });
   auto byPeer = std::make_shared<torsion::protocols::LimitConnectionsByPeer>(echo, 2);
   auto throttled = std::make_shared<torsion::protocols::ThrottlingFactory>(reactor, byPeer, 10, 1u << 20, 1u << 20);
-  auto port = reactor.listenTCP(0, throttled, 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, throttled);
   std::vector<Fd> clients;
-  for (int i = 0; i < 3; ++i) clients.push_back(torsion_test::connectLoopback(port->getHost().port));
+  for (int i = 0; i < 3; ++i) clients.push_back(server.connectRaw());
   ASSERT_TRUE(runUntil(
       reactor, [&] { return built.size() == 2 && byPeer->connectionsFrom("127.0.0.1") == 2; }, 5, "two accepts"));
   // The third was refused: closed at once.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -115,14 +116,14 @@ TEST_P(Reentrancy, EveryActionFromInsideEveryProtocolCallbackIsSafe) {
       maybe(Hook::connectionLost, self.transport());
     };
   });
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  torsion_test::LoopbackServer loopback(reactor, factory);
   for (Hook at : {Hook::connectionMade, Hook::dataReceived, Hook::readConnectionLost, Hook::writeConnectionLost,
                   Hook::connectionLost}) {
     for (const Action& candidate : actions()) {
       hook = at;
       action = &candidate;
       SCOPED_TRACE(std::string(candidate.name) + " inside " + hookName(at));
-      Fd client = torsion_test::connectLoopback(port->getHost().port);
+      Fd client = loopback.connectRaw();
       torsion_test::sendAll(client.get(), "ping");
       ::shutdown(client.get(), SHUT_WR);
       const std::size_t index = servers.size();
@@ -166,9 +167,9 @@ TEST_P(Reentrancy, ClosingAnotherConnectionInTheSameBatchSuppressesItsEvents) {
           other.transport().loseConnection();
       };
     });
-    auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
-    Fd first = torsion_test::connectLoopback(port->getHost().port);
-    Fd second = torsion_test::connectLoopback(port->getHost().port);
+    torsion_test::LoopbackServer server(reactor, factory);
+    Fd first = server.connectRaw();
+    Fd second = server.connectRaw();
     ASSERT_TRUE(runUntil(
         reactor, [&] { return servers.size() == 2 && servers[1].made(); }, 5, "both accepts"));
     torsion_test::sendAll(first.get(), "one");

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -101,7 +102,7 @@ TEST_P(Resolver, LocalhostIsResolvedOffTheLoopWhichKeepsRunning) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
   std::function<void()> tick = [&] {
     ++ticks;
     reactor.callLater(0.01, tick);
@@ -110,7 +111,7 @@ TEST_P(Resolver, LocalhostIsResolvedOffTheLoopWhichKeepsRunning) {
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(
       clients, [&](ScriptedProtocol& p) { p.onMade = [&](ScriptedProtocol&) { ticksAtConnect = ticks; }; });
   const double before = torsion_test::now();
-  auto connector = reactor.connectTCP("localhost", port->getHost().port, factory, 5);
+  auto connector = reactor.connectTCP("localhost", server.portNumber(), factory, 5);
   EXPECT_LT(torsion_test::now() - before, 0.1) << "connectTCP must return at once";
   EXPECT_EQ(connector->state(), torsion::Connector::State::connecting);
   ASSERT_TRUE(runUntil(
@@ -143,9 +144,9 @@ TEST_P(Resolver, ANameWhoseFirstAddressIsIpv6StillReachesAnIpv4Listener) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
-  reactor.connectTCP("dual-stack.test", port->getHost().port, factory, 5);
+  reactor.connectTCP("dual-stack.test", server.portNumber(), factory, 5);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return factory->finished() || (clients.size() == 1 && clients[0].made()); }, 5, "the outcome"));
   EXPECT_EQ(factory->failedCount, 0) << factory->failText();
@@ -157,9 +158,9 @@ TEST_P(Resolver, StoppingWhileResolvingIgnoresTheLateAnswer) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers));
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);
-  auto connector = reactor.connectTCP("localhost", port->getHost().port, factory, 5);
+  auto connector = reactor.connectTCP("localhost", server.portNumber(), factory, 5);
   torsion_test::runFor(reactor, 0.02);  // the lookup is under way on the pool
   connector->stopConnecting();
   EXPECT_TRUE(factory->failedWith<torsion::ConnectingCancelledError>());

@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -44,15 +45,12 @@ TEST_P(Sigpipe, WritingToAClosedPeerIsConnectionLostNotADeadProcess) {
     Built<ScriptedProtocol> servers;
     auto owner = torsion_test::makeReactor(backend());
     torsion::Reactor& reactor = *owner;
-    auto port = reactor.listenTCP(
-        0,
-        torsion_test::recordingFactory<ScriptedProtocol>(
-            servers,
-            [](ScriptedProtocol& p) { p.onMade = [](ScriptedProtocol& self) { self.transport().pauseProducing(); }; }),
-        50, "127.0.0.1");
-    Fd client = torsion_test::connectLoopback(port->getHost().port);
-    ASSERT_TRUE(runUntil(
-        reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+    torsion_test::LoopbackServer server(
+        reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
+          p.onMade = [](ScriptedProtocol& self) { self.transport().pauseProducing(); };
+        }));
+    Fd client = server.connectRaw();
+    ASSERT_TRUE(torsion_test::waitForAccepts(reactor, servers));
     client.reset();
     int writes = 0;
     ASSERT_TRUE(runUntil(
@@ -78,15 +76,12 @@ TEST_P(Sigpipe, FlushingAQueueToAResetPeerIsConnectionLost) {
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(
-      0,
-      torsion_test::recordingFactory<ScriptedProtocol>(
-          servers,
-          [](ScriptedProtocol& p) { p.onMade = [](ScriptedProtocol& self) { self.transport().pauseProducing(); }; }),
-      50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
-  ASSERT_TRUE(runUntil(
-      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+  torsion_test::LoopbackServer loopback(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
+        p.onMade = [](ScriptedProtocol& self) { self.transport().pauseProducing(); };
+      }));
+  Fd client = loopback.connectRaw();
+  ASSERT_TRUE(torsion_test::waitForAccepts(reactor, servers));
   ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);  // the server's socket goes to CLOSE_WAIT
   servers[0].transport().write(std::string(32 << 20, 'z'));
   ASSERT_GT(servers[0].transport().writeBufferSize(), 0u) << "the write should have been queued";

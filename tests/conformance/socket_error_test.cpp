@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -26,19 +27,15 @@ TEST_P(SocketErrors, AResetSeenOnlyByTheWriteSideIsConnectionLostWithTheResetsTe
   Built<ScriptedProtocol> servers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port =
-      reactor.listenTCP(0,
-                        torsion_test::recordingFactory<ScriptedProtocol>(servers,
-                                                                         [&](ScriptedProtocol& p) {
-                                                                           p.onMade = [&](ScriptedProtocol& self) {
-                                                                             self.transport().pauseProducing();
-                                                                             self.transport().write(payload);
-                                                                           };
-                                                                         }),
-                        50, "127.0.0.1");
-  Fd client = torsion_test::connectLoopback(port->getHost().port);
-  ASSERT_TRUE(runUntil(
-      reactor, [&] { return servers.size() == 1 && servers[0].made(); }, 5, "the accept"));
+  torsion_test::LoopbackServer server(
+      reactor, torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
+        p.onMade = [&](ScriptedProtocol& self) {
+          self.transport().pauseProducing();
+          self.transport().write(payload);
+        };
+      }));
+  Fd client = server.connectRaw();
+  ASSERT_TRUE(torsion_test::waitForAccepts(reactor, servers));
   ASSERT_GT(servers[0].transport().writeBufferSize(), 0u) << "4 MiB to a peer that never reads should queue";
   torsion_test::resetAndClose(client);
   ASSERT_TRUE(runUntil(

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -59,12 +60,12 @@ TEST_P(TcpEcho, OneMebibyteOfRandomBytesInRandomChunksComesBackByteExact) {
   Built<ScriptedProtocol> clients;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
-  auto port = reactor.listenTCP(0, echoFactory(servers), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, echoFactory(servers));
   auto clientFactory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients, [&](ScriptedProtocol& p) {
     p.onMade = pump;
     p.onData = [&](ScriptedProtocol& self, torsion::Bytes) { pump(self); };
   });
-  reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory, 5);
+  server.connect(clientFactory);
 
   ASSERT_TRUE(torsion_test::runUntil(
       reactor, [&] { return clients.size() == 1 && clients[0].received.size() >= payload.size(); }, 20,

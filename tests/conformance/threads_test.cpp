@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "reactor_test_support.hpp"
+#include "thread_state.hpp"
 
 namespace {
 
@@ -30,14 +31,23 @@ TEST_P(Threads, CallFromThreadFromFourThreadsRunsEveryCallInOrderPerThread) {
   int ran = 0;
   std::atomic<int> ranShared{0};
   std::atomic<bool> giveUp{false};  // set if the loop stopped early, so callers end soon
+  std::atomic<pid_t> loopTid{0};
+  std::atomic<int> burstsIntoASleepingLoop{0};
   std::vector<std::thread> callers;
   auto owner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *owner;
   const auto loopThread = std::this_thread::get_id();
   bool onLoopThread = true;
+  reactor.callWhenRunning([&] { loopTid = torsion_test::currentThreadId(); });
   for (int t = 0; t < kThreads; ++t) {
     callers.emplace_back([&, t] {
+      torsion_test::waitFromThread([&] { return loopTid != 0 || giveUp; }, 10);
       for (int burst = 0; burst < kCallsPerThread / kBurst; ++burst) {
+        // The loop has drained and fallen asleep (it has no timer due for seconds), so
+        // this burst must wake it.
+        if (torsion_test::waitFromThread([&] { return torsion_test::threadIsSleeping(loopTid) || giveUp; }, 5) &&
+            !giveUp)
+          ++burstsIntoASleepingLoop;
         for (int i = burst * kBurst; i < (burst + 1) * kBurst; ++i) {
           reactor.callFromThread([&, t, i] {
             if (std::this_thread::get_id() != loopThread) onLoopThread = false;
@@ -47,14 +57,9 @@ TEST_P(Threads, CallFromThreadFromFourThreadsRunsEveryCallInOrderPerThread) {
             if (ran == kThreads * kCallsPerThread) reactor.stop();
           });
         }
-        // Let the loop drain and fall asleep again (it has no timer due for seconds), so
-        // the next burst must wake it.
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        while (ranShared.load(std::memory_order_acquire) < (burst + 1) * kBurst && !giveUp &&
-               std::chrono::steady_clock::now() < until) {
-          std::this_thread::sleep_for(std::chrono::microseconds(200));
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        // Let the loop drain this burst before the next.
+        torsion_test::waitFromThread(
+            [&] { return ranShared.load(std::memory_order_acquire) >= (burst + 1) * kBurst || giveUp; }, 5);
       }
     });
   }
@@ -68,6 +73,7 @@ TEST_P(Threads, CallFromThreadFromFourThreadsRunsEveryCallInOrderPerThread) {
   EXPECT_TRUE(onLoopThread);
   for (int last : lastSeen) EXPECT_EQ(last, kCallsPerThread - 1);
   // Each of the 40 bursts found the loop asleep; a lost wake-up would cost seconds.
+  EXPECT_EQ(burstsIntoASleepingLoop, kThreads * kCallsPerThread / kBurst);
   EXPECT_LT(torsion_test::now() - start, 10.0);
 }
 

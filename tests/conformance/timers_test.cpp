@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "loopback_server.hpp"
 #include "raw_socket.hpp"
 #include "reactor_test_support.hpp"
 #include "scripted_protocols.hpp"
@@ -176,11 +177,11 @@ TEST_P(Timers, EndlessZeroDelayCallsFromIoCallbacksDoNotStarveIo) {
       self.transport().write(data);
     };
   });
-  auto port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+  torsion_test::LoopbackServer loopback(reactor, serverFactory);
   auto clientFactory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients, [&](ScriptedProtocol& p) {
     p.onMade = [&](ScriptedProtocol& self) { self.transport().write(payload); };
   });
-  reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory, 5);
+  loopback.connect(clientFactory);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return clients.size() == 1 && clients[0].received.size() == payload.size(); }, 20,
       "the echo, despite the zero-delay chains"));

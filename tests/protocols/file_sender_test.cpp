@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "loopback_server.hpp"
 #include "reactor_test_support.hpp"
 
 namespace {
@@ -89,9 +90,10 @@ class Receiving : public torsion::Protocol {
   bool* closed_;
 };
 
-class FileSenderTest : public testing::TestWithParam<std::string> {
+class FileSenderTest : public torsion_test::BackendTest {
  protected:
-  torsion::Reactor reactor{GetParam()};
+  torsion_test::TestReactor owner_{GetParam()};
+  torsion::Reactor& reactor = *owner_;
 };
 
 TEST_P(FileSenderTest, StreamsAWholeFileByteExact) {
@@ -99,13 +101,13 @@ TEST_P(FileSenderTest, StreamsAWholeFileByteExact) {
   transfer.content = randomBytes(3 * 1024 * 1024 + 123);
   auto serverFactory = std::make_shared<torsion::Factory>();
   serverFactory->protocol = [&] { return std::make_shared<Sending>(&transfer); };
-  auto port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, serverFactory);
 
   std::string received;
   bool closed = false;
   auto clientFactory = std::make_shared<torsion::ClientFactory>();
   clientFactory->protocol = [&] { return std::make_shared<Receiving>(&received, &closed); };
-  reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory);
+  server.connect(clientFactory);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return closed; }, 30));
   EXPECT_TRUE(transfer.failure.empty()) << transfer.failure;
@@ -119,13 +121,13 @@ TEST_P(FileSenderTest, LostConnectionFailsTheTransfer) {
   transfer.content.assign(32 * 1024 * 1024, 'x');  // far more than the socket buffers hold
   auto serverFactory = std::make_shared<torsion::Factory>();
   serverFactory->protocol = [&] { return std::make_shared<Sending>(&transfer); };
-  auto port = reactor.listenTCP(0, serverFactory, 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, serverFactory);
 
   // A client that hangs up after the first bytes.
   struct HangUp : torsion::Protocol {
     void dataReceived(torsion::Bytes) override { transport().abortConnection(); }
   };
-  reactor.connectTCP("127.0.0.1", port->getHost().port, torsion::ClientFactory::forProtocol<HangUp>());
+  server.connect(torsion::ClientFactory::forProtocol<HangUp>());
   ASSERT_TRUE(runUntil(
       reactor, [&] { return transfer.finished; }, 30));
   EXPECT_NE(transfer.failure.find("stop producing"), std::string::npos) << transfer.failure;
@@ -134,13 +136,12 @@ TEST_P(FileSenderTest, LostConnectionFailsTheTransfer) {
 TEST_P(FileSenderTest, ATransformFramesEachChunkAsAnInt32String) {
   Transfer transfer;
   transfer.content = randomBytes(3 * 1024 * 1024 + 5);  // 193 chunks, the last one 5 bytes
-  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Sending>(&transfer, int32Frame), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<Sending>(&transfer, int32Frame));
 
   std::string received;
   std::size_t messages = 0;
   bool closed = false;
-  reactor.connectTCP("127.0.0.1", port->getHost().port,
-                     torsion::ClientFactory::forProtocol<ReceivingFrames>(&received, &messages, &closed));
+  server.connect(torsion::ClientFactory::forProtocol<ReceivingFrames>(&received, &messages, &closed));
   ASSERT_TRUE(runUntil(
       reactor, [&] { return closed; }, 60));
   EXPECT_TRUE(transfer.failure.empty()) << transfer.failure;
@@ -159,11 +160,10 @@ TEST_P(FileSenderTest, ATransformThatThrowsFailsTheTransfer) {
     if (++chunks == 2) throw std::runtime_error("no second chunk");
     return std::string(chunk.data(), chunk.size());
   };
-  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Sending>(&transfer, failSecond), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<Sending>(&transfer, failSecond));
   std::string received;
   bool closed = false;
-  reactor.connectTCP("127.0.0.1", port->getHost().port,
-                     torsion::ClientFactory::forProtocol<Receiving>(&received, &closed));
+  server.connect(torsion::ClientFactory::forProtocol<Receiving>(&received, &closed));
   // Both ends close before the test's locals go: the fixture's reactor outlives them.
   ASSERT_TRUE(runUntil(
       reactor, [&] { return transfer.finished && closed; }, 30));
@@ -171,7 +171,6 @@ TEST_P(FileSenderTest, ATransformThatThrowsFailsTheTransfer) {
   EXPECT_EQ(chunks, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, FileSenderTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         torsion_test::backendTestName);
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(FileSenderTest);
 
 }  // namespace

@@ -55,9 +55,10 @@ std::uint16_t listenEcho(torsion::Reactor& reactor, const std::string& descripti
   return port ? port->getHost().port : 0;
 }
 
-class EndpointsTest : public testing::TestWithParam<std::string> {
+class EndpointsTest : public torsion_test::BackendTest {
  protected:
-  torsion::Reactor reactor{GetParam()};
+  torsion_test::TestReactor owner_{GetParam()};
+  torsion::Reactor& reactor = *owner_;
 };
 
 TEST_P(EndpointsTest, TcpStringsListenAndConnect) {
@@ -121,8 +122,8 @@ TEST_P(EndpointsTest, UnixStrings) {
 TEST_P(EndpointsTest, RefusedConnectionFailsTheDeferred) {
   std::uint16_t closedPort = 0;
   {
-    torsion::Reactor fresh(GetParam());
-    closedPort = listenEcho(fresh, "tcp:0:interface=127.0.0.1");
+    auto fresh = torsion_test::makeReactor(GetParam());
+    closedPort = listenEcho(*fresh, "tcp:0:interface=127.0.0.1");
   }  // the fresh reactor's port closes with it: nothing listens there now
   Outcome outcome;
   record(torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(closedPort))
@@ -224,8 +225,7 @@ TEST_P(EndpointsTest, AConnectionMadeThatThrowsFailsTheDeferred) {
   EXPECT_NE(outcome.failureMessage.find("refusing to talk"), std::string::npos) << outcome.failureMessage;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, EndpointsTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         torsion_test::backendTestName);
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(EndpointsTest);
 
 // A malformed description is a clear error that names the bad part.
 struct BadDescription {

@@ -47,9 +47,10 @@ class Received : public torsion::Protocol {
   std::string& sink_;
 };
 
-class ReconnectingTest : public testing::TestWithParam<std::string> {
+class ReconnectingTest : public torsion_test::BackendTest {
  protected:
-  torsion::Reactor reactor{GetParam()};
+  torsion_test::TestReactor owner_{GetParam()};
+  torsion::Reactor& reactor = *owner_;
 };
 
 TEST_P(ReconnectingTest, RetriesARefusedConnectionUntilTheServerIsThere) {
@@ -74,7 +75,6 @@ TEST_P(ReconnectingTest, RetriesARefusedConnectionUntilTheServerIsThere) {
   factory->stopTrying();
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, ReconnectingTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         torsion_test::backendTestName);
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(ReconnectingTest);
 
 }  // namespace

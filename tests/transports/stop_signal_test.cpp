@@ -20,7 +20,7 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0;
 }
 
-class StopSignal : public testing::TestWithParam<std::string> {
+class StopSignal : public torsion_test::BackendTest {
  protected:
   void stopsCleanly(int signal, const char* name) {
     const std::string path =
@@ -44,7 +44,6 @@ TEST_P(StopSignal, SigintBeforeRunStopsCleanly) { stopsCleanly(SIGINT, "SIGINT")
 
 TEST_P(StopSignal, SigtermBeforeRunStopsCleanly) { stopsCleanly(SIGTERM, "SIGTERM"); }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, StopSignal, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         torsion_test::backendTestName);
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(StopSignal);
 
 }  // namespace

@@ -32,9 +32,10 @@ class Recorder : public torsion::DatagramProtocol {
   std::vector<torsion::Address> senders;
 };
 
-class UdpTest : public testing::TestWithParam<std::string> {
+class UdpTest : public torsion_test::BackendTest {
  protected:
-  torsion::Reactor reactor{GetParam()};
+  torsion_test::TestReactor owner_{GetParam()};
+  torsion::Reactor& reactor = *owner_;
 };
 
 TEST_P(UdpTest, DatagramsAreEchoedWithTheirBoundariesAndSender) {
@@ -71,7 +72,7 @@ TEST_P(UdpTest, ConnectedModeReportsARefusedPeer) {
   clientPort->connect(closed);
   ASSERT_TRUE(runUntil(reactor, [&] {
     clientPort->write("anyone there?");
-    reactor.iterate(0.02);
+    torsion_test::step(reactor, 0.02);
     return client->refused > 0;
   }));
   EXPECT_THROW(clientPort->write("x", torsion::Address{torsion::Address::Family::ipv4, "127.0.0.1", 1}),
@@ -152,7 +153,6 @@ TEST_P(UdpTest, ExceptionInDatagramReceivedKeepsThePortServing) {
   EXPECT_TRUE(serverPort->listening());
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, UdpTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         torsion_test::backendTestName);
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(UdpTest);
 
 }  // namespace

@@ -69,7 +69,7 @@ class RecordingClientFactory : public torsion::ClientFactory {
   Shared* shared_;
 };
 
-class UnixSocketTest : public testing::TestWithParam<std::string> {
+class UnixSocketTest : public torsion_test::BackendTest {
  protected:
   void SetUp() override {
     path = temporarySocketPath(GetParam());
@@ -77,7 +77,8 @@ class UnixSocketTest : public testing::TestWithParam<std::string> {
   }
   void TearDown() override { ::unlink(path.c_str()); }
 
-  torsion::Reactor reactor{GetParam()};
+  torsion_test::TestReactor owner_{GetParam()};
+  torsion::Reactor& reactor = *owner_;
   std::string path;
 };
 
@@ -151,7 +152,6 @@ TEST_P(UnixSocketTest, ConnectingToNothingFails) {
   EXPECT_FALSE(shared.made);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryBackend, UnixSocketTest, testing::ValuesIn(torsion::Reactor::availableBackends()),
-                         torsion_test::backendTestName);
+TORSION_INSTANTIATE_FOR_EVERY_BACKEND(UnixSocketTest);
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include "asio_backend.hpp"
 
 #include <poll.h>
-#include <asio/bind_allocator.hpp>
 #include <asio/post.hpp>
 
 #include <algorithm>
@@ -91,8 +90,7 @@ void AsioBackend::startWait(int fd, Watch& watch, std::uint8_t bit) {
   auto handler = [life = life_, fd, generation = watch.generation, bit](const asio::error_code& error) {
     if (AsioBackend* self = life->backend) self->completed(fd, generation, bit, error);
   };
-  RecyclingAllocator<void> allocator(&life_->memory);
-  watch.descriptor->async_wait(kind, asio::bind_allocator(allocator, std::move(handler)));
+  watch.descriptor->async_wait(kind, recycled(std::move(handler)));
 }
 
 void AsioBackend::completed(int fd, std::uint64_t generation, std::uint8_t bit, const asio::error_code& error) {
@@ -126,9 +124,9 @@ bool AsioBackend::reallyReady(int fd, std::uint8_t bit) {
 void AsioBackend::postFence() {
   if (fenceCovers_) return;  // the fence posted already runs after this registration's waits
   fenceCovers_ = addCount_;
-  asio::post(context_, [life = life_] {
-    if (AsioBackend* self = life->backend) self->fenceReached(*self->fenceCovers_);
-  });
+  asio::post(context_, recycled([life = life_] {
+               if (AsioBackend* self = life->backend) self->fenceReached(*self->fenceCovers_);
+             }));
 }
 
 void AsioBackend::fenceReached(std::uint64_t upTo) {

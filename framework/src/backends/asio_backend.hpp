@@ -28,6 +28,7 @@
 // handler posted after it has run (everything queued before it has run by then).
 #pragma once
 
+#include <asio/bind_allocator.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -143,6 +144,16 @@ class AsioBackend final : public Backend {
     phase_ = to;
   }
   bool inCollect() const noexcept { return phase_ == Phase::collecting || phase_ == Phase::woken; }
+
+  // Every handler the backend gives Asio (waits, posts, the timer) goes through here, so
+  // its operation's memory comes from Life's free list. Asio's own cache of operation
+  // memory lives in one run()/run_one() call and is freed when that call returns, so an
+  // io_context driven a handler at a time (Reactor::iterate, a user's run_one loop)
+  // would allocate for every operation.
+  template <class Handler>
+  auto recycled(Handler&& handler) {
+    return asio::bind_allocator(RecyclingAllocator<void>(&life_->memory), std::forward<Handler>(handler));
+  }
 
   // ---- readiness (asio_backend.cpp)
   void arm(int fd, Watch& watch);

@@ -18,9 +18,9 @@ void AsioBackend::bind(LoopDriver& driver) {
   if (mode_ != Mode::attached) return;
   driver.wakeBackendOnEarlierTimers();
   // The reactor starts when the io_context first runs a handler.
-  asio::post(context_, [life = life_] {
-    if (AsioBackend* self = life->backend) self->startFromContext();
-  });
+  asio::post(context_, recycled([life = life_] {
+               if (AsioBackend* self = life->backend) self->startFromContext();
+             }));
 }
 
 bool AsioBackend::runLoop(bool installSignalHandlers) {
@@ -69,12 +69,12 @@ void AsioBackend::needPass() {
 void AsioBackend::postPass() {
   if (passPosted_) return;
   passPosted_ = true;
-  asio::post(context_, [life = life_] {
-    if (AsioBackend* self = life->backend) {
-      self->passPosted_ = false;
-      self->runPass();
-    }
-  });
+  asio::post(context_, recycled([life = life_] {
+               if (AsioBackend* self = life->backend) {
+                 self->passPosted_ = false;
+                 self->runPass();
+               }
+             }));
 }
 
 void AsioBackend::startFromContext() {
@@ -129,9 +129,9 @@ void AsioBackend::armTimer(Clock::time_point due) {
   timerDue_ = due;
   const std::uint64_t generation = ++timerGeneration_;
   timer_.expires_at(due);
-  timer_.async_wait([life = life_, generation](const asio::error_code& error) {
+  timer_.async_wait(recycled([life = life_, generation](const asio::error_code& error) {
     if (AsioBackend* self = life->backend) self->timerFired(generation, error);
-  });
+  }));
 }
 
 void AsioBackend::timerFired(std::uint64_t generation, const asio::error_code& error) {

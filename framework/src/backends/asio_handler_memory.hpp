@@ -1,8 +1,11 @@
-// Internal. Memory for the Asio backend's wait operations, reused; no Asio needed.
+// Internal. Memory for the Asio backend's operations (waits, posts, the timer), reused;
+// no Asio needed.
 //
-// Asio allocates an operation for every async_wait and recycles it only when the wait
-// starts inside io_context::run; the reactor re-arms its waits from its wait(), outside
-// it, so without this every completed wait would cost an allocation.
+// Asio allocates an operation for every async_wait and post, and recycles the memory
+// only in a cache that lives as long as one io_context::run()/run_one() call. The
+// reactor re-arms its waits from its wait(), outside any such call, and an attached
+// reactor's io_context may be driven one run_one() at a time; without this every
+// operation would cost an allocation.
 #pragma once
 
 #include <cstddef>
@@ -11,7 +14,7 @@
 
 namespace torsion::detail {
 
-/// A free list of equal blocks, big enough for a wait operation with its handler.
+/// A free list of equal blocks, big enough for an operation with its handler.
 /// Single-threaded, like the backend.
 class HandlerMemory {
  public:
@@ -38,7 +41,7 @@ class HandlerMemory {
   }
 
  private:
-  static constexpr std::size_t kBlockSize = 256;  // a wait operation with its handler fits
+  static constexpr std::size_t kBlockSize = 256;  // a wait, post or timer operation with its handler fits
   static constexpr std::size_t kMaxFree = 64;
   std::vector<void*> free_;
 };
