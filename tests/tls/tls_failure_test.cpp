@@ -106,9 +106,11 @@ TEST(TlsSettings, ImpossibleVersionsAndCipherListsAreConfigurationErrors) {
 // a few of them), then resets (SO_LINGER 0). That connection alone is lost, with a
 // ConnectionLost, while a TLS client connected beside it keeps echoing (issue 14).
 TEST_P(TlsFailureTest, APeerThatResetsMidHandshakeLosesOnlyItsConnection) {
+  // Declared before the reactor, whose end closes the connections that write into them.
+  std::deque<Seen> servers;
+  Seen after;
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  std::deque<Seen> servers;
   auto serverFactory = std::make_shared<torsion::Factory>();
   serverFactory->protocol = [&]() -> std::shared_ptr<torsion::Protocol> {
     return std::make_shared<Recorder>(servers.emplace_back(), true);
@@ -138,7 +140,6 @@ TEST_P(TlsFailureTest, APeerThatResetsMidHandshakeLosesOnlyItsConnection) {
 
   // The other connection and the listening port are untouched.
   EXPECT_FALSE(servers[0].lost.has_value()) << servers[0].lost->toString();
-  Seen after;
   tls::connectSSL(reactor, "127.0.0.1", port->getHost().port,
                   torsion::ClientFactory::forProtocol<Recorder>(std::ref(after), false, "after"), clientOptions());
   ASSERT_TRUE(runUntil(
