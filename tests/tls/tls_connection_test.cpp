@@ -156,6 +156,91 @@ TEST_P(TlsConnectionTest, CloseNotifyIsConnectionDoneAndItsAbsenceATruncation) {
       << truncated.lost->getErrorMessage();
 }
 
+// The client half-closes (loseWriteConnection: close_notify) on the first byte of a large
+// answer. It must still read the whole answer, then the server's close_notify, and end
+// with ConnectionDone; what it writes after the half-close is dropped, and a
+// HalfCloseableProtocol hears writeConnectionLost. (Before, loseWriteConnection closed the
+// whole connection and the rest of the answer was lost.)
+class HalfCloser : public torsion::HalfCloseableProtocol {
+ public:
+  explicit HalfCloser(Seen& seen) : seen_(seen) {}
+  void connectionMade() override { transport().write("request"); }
+  void dataReceived(torsion::Bytes data) override {
+    seen_.received.append(data);
+    if (shut_) return;
+    shut_ = true;
+    transport().loseWriteConnection();
+    transport().write("dropped");
+    EXPECT_FALSE(transport().disconnecting());
+  }
+  void readConnectionLost() override {}
+  void writeConnectionLost() override { writeLost = true; }
+  void connectionLost(const torsion::Failure& reason) override { seen_.lost = reason; }
+  bool writeLost = false;
+
+ private:
+  Seen& seen_;
+  bool shut_ = false;
+};
+
+class BigAnswer : public Recorder {
+ public:
+  BigAnswer(Seen& seen, const std::string& answer) : Recorder(seen), answer_(answer) {}
+  void dataReceived(torsion::Bytes data) override {
+    Recorder::dataReceived(data);
+    if (data.find("request") != torsion::Bytes::npos) transport().write(answer_);
+  }
+
+ private:
+  const std::string& answer_;
+};
+
+TEST_P(TlsConnectionTest, LoseWriteConnectionSendsCloseNotifyAndKeepsReading) {
+  const std::string answer(256 * 1024, 'a');
+  Seen server, client;
+  std::shared_ptr<HalfCloser> closer;
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
+  auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<BigAnswer>(std::ref(server), std::cref(answer)),
+                             serverOptions(), 50, "127.0.0.1");
+  auto factory = std::make_shared<torsion::ClientFactory>();
+  factory->protocol = [&] { return closer = std::make_shared<HalfCloser>(client); };
+  tls::connectSSL(reactor, "127.0.0.1", portOf(port), factory, clientOptions());
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return client.lost && server.lost; }, 10, "both ends"));
+  EXPECT_EQ(client.received.size(), answer.size());
+  EXPECT_TRUE(client.lost->check<torsion::ConnectionDone>()) << client.lost->toString();
+  EXPECT_TRUE(server.lost->check<torsion::ConnectionDone>()) << server.lost->toString();
+  EXPECT_EQ(server.received, "request");
+  EXPECT_TRUE(closer->writeLost);
+}
+
+// Writes queued before the handshake go out before anything the handshake listener does,
+// even when it closes at once (they were dropped when the listener ran first).
+TEST_P(TlsConnectionTest, QueuedWritesPrecedeACloseInHandshakeCompleted) {
+  class QueueThenClose : public Recorder {
+   public:
+    using Recorder::Recorder;
+    void connectionMade() override { transport().write("queued"); }
+    void handshakeCompleted() override {
+      Recorder::handshakeCompleted();
+      transport().loseConnection();
+    }
+  };
+  Seen server, client;
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
+  auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Recorder>(std::ref(server)), serverOptions(), 50,
+                             "127.0.0.1");
+  tls::connectSSL(reactor, "127.0.0.1", portOf(port),
+                  torsion::ClientFactory::forProtocol<QueueThenClose>(std::ref(client)), clientOptions());
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return client.lost && server.lost; }, 10, "both ends"));
+  EXPECT_EQ(server.received, "queued");
+  EXPECT_TRUE(server.lost->check<torsion::ConnectionDone>()) << server.lost->toString();
+  EXPECT_TRUE(client.lost->check<torsion::ConnectionDone>()) << client.lost->toString();
+}
+
 TEST_P(TlsConnectionTest, HandshakeTimesOutAgainstAPeerThatNeverAnswers) {
   Seen silent, client;
   auto reactorOwner = torsion_test::makeReactor(backend());

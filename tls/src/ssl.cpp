@@ -27,7 +27,7 @@ namespace {
 TLSTransport& startTLSWith(Protocol& protocol, std::shared_ptr<detail::TlsContext> context) {
   std::shared_ptr<Transport> lower = protocol.transportPtr();
   if (!lower || !protocol.connected()) throw std::logic_error("startTLS: the protocol is not connected");
-  auto tls = std::make_shared<detail::TlsProtocol>(std::move(context), nullptr, true);
+  auto tls = std::make_shared<detail::TlsProtocol>(std::move(context), nullptr, detail::TlsStart::startTLS);
   tls->setWrapped(ProtocolWrapping::insertWrapper(protocol, tls, tls));
   tls->makeConnection(std::move(lower));  // starts the handshake after the queued plain text
   return *tls;

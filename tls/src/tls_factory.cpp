@@ -20,7 +20,7 @@ TLSMemoryBIOFactory::TLSMemoryBIOFactory(const ServerTLSOptions& options, std::s
 std::shared_ptr<Protocol> TLSMemoryBIOFactory::buildProtocol(const Address& address) {
   std::shared_ptr<Protocol> inner = wrapped_->buildProtocol(address);
   if (!inner) return nullptr;
-  auto built = std::make_shared<detail::TlsProtocol>(context_, std::move(inner), false);
+  auto built = std::make_shared<detail::TlsProtocol>(context_, std::move(inner), detail::TlsStart::connection);
   built->factory = shared_from_this();
   return built;
 }
@@ -46,7 +46,7 @@ std::shared_ptr<ClientFactory> wrapClientFactory(const ClientTLSOptions& options
 
 std::shared_ptr<Protocol> wrapClientProtocol(const ClientTLSOptions& options, std::shared_ptr<Protocol> protocol) {
   if (!protocol) throw std::invalid_argument("wrapClientProtocol: the protocol is null");
-  return std::make_shared<detail::TlsProtocol>(options.context(), std::move(protocol), false);
+  return std::make_shared<detail::TlsProtocol>(options.context(), std::move(protocol), detail::TlsStart::connection);
 }
 
 }  // namespace torsion::tls

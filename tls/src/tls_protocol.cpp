@@ -5,6 +5,7 @@
 #include <torsion/errors.hpp>
 #include <torsion/protocol_wrapping.hpp>
 
+#include <algorithm>
 #include <climits>
 #include <stdexcept>
 #include <utility>
@@ -19,10 +20,23 @@ namespace {
 // outgoing BIO is drained in pieces of this size.
 constexpr std::size_t kRecord = 16 * 1024;
 
+// SSL_get_error needs this thread's error queue empty before the SSL call it explains.
+// ERR_clear_error wipes every slot of the queue each time (a tenth of a 1 KiB echo's
+// instructions when called before every SSL_read and SSL_write); the queue is almost
+// always empty already, which ERR_peek_error sees cheaply.
+void clearErrors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
+bool inHandshake(TlsState state) {
+  return state == TlsState::handshaking || state == TlsState::closeAfterHandshake ||
+         state == TlsState::shutWriteAfterHandshake;
+}
+
 }  // namespace
 
-TlsProtocol::TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<Protocol> wrapped, bool startTLS)
-    : context_(std::move(context)), wrapped_(std::move(wrapped)), startTLS_(startTLS) {}
+TlsProtocol::TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<Protocol> wrapped, TlsStart start)
+    : context_(std::move(context)), wrapped_(std::move(wrapped)), start_(start) {}
 
 TlsProtocol::~TlsProtocol() = default;
 
@@ -39,6 +53,9 @@ void TlsProtocol::connectionMade() {
   BIO_set_mem_eof_return(in_, -1);
   BIO_set_mem_eof_return(out_, -1);
   SSL_set_bio(ssl_.get(), in_, out_);
+  // Take all the ciphertext there is in one BIO_read, not a record's header and then its
+  // body in two: the BIO is memory, so reading ahead costs nothing.
+  SSL_set_read_ahead(ssl_.get(), 1);
   buffer_ = std::make_unique<char[]>(2 * kRecord);
   if (const double timeout = context_->handshakeTimeout(); timeout > 0 && clock() != nullptr) {
     handshakeTimer_ = callLater(timeout, [this, timeout] {
@@ -48,11 +65,13 @@ void TlsProtocol::connectionMade() {
     });
   }
   advanceHandshake();  // a client sends its ClientHello now
-  if (!startTLS_ && wrapped_ && state_ != TlsState::closed) wrapped_->makeConnection(shared_from_this());
+  if (start_ == TlsStart::connection && wrapped_ && state_ != TlsState::closed) {
+    wrapped_->makeConnection(shared_from_this());
+  }
 }
 
 void TlsProtocol::advanceHandshake() {
-  ERR_clear_error();
+  clearErrors();
   const int result = SSL_do_handshake(ssl_.get());
   if (result == 1) {
     flushOutgoing();
@@ -68,45 +87,54 @@ void TlsProtocol::advanceHandshake() {
 }
 
 void TlsProtocol::onHandshakeDone() {
-  handshakeDone_ = true;
+  const TlsState requested = state_;  // a close the user asked for during the handshake
   state_ = TlsState::established;
   if (handshakeTimer_.active()) handshakeTimer_.cancel();
-  if (auto* listener = dynamic_cast<IHandshakeListener*>(wrapped_.get())) listener->handshakeCompleted();
-  if (state_ != TlsState::established) return;  // the listener closed
+  // What the user wrote before the handshake goes first, before anything the listener
+  // writes, and before a close it asked for.
   if (!pending_.empty()) {
     std::string queued = std::move(pending_);
     pending_.clear();
     writeThrough(Bytes(queued));
   }
-  if (closeRequest_ == CloseRequest::pending) sendCloseNotify();
+  if (state_ != TlsState::established) return;  // the write failed
+  if (auto* listener = dynamic_cast<IHandshakeListener*>(wrapped_.get())) listener->handshakeCompleted();
+  if (state_ != TlsState::established) return;  // the listener closed
+  if (requested == TlsState::closeAfterHandshake) sendCloseNotify(TlsState::closing);
+  if (requested == TlsState::shutWriteAfterHandshake) sendCloseNotify(TlsState::writeShut);
 }
 
 void TlsProtocol::dataReceived(Bytes data) {
-  if (state_ == TlsState::closed || !ssl_) return;
-  if (state_ == TlsState::closing && !closeNotifySent_) return;  // failed: ignore the rest
+  if (!ssl_) return;
+  // Once we close (cleanly or not) the rest of the input is ignored.
+  if (state_ == TlsState::closing || state_ == TlsState::closedByPeer || state_ == TlsState::failed ||
+      state_ == TlsState::handshakeFailed || state_ == TlsState::closed) {
+    return;
+  }
   BIO_write(in_, data.data(), static_cast<int>(data.size()));
-  if (state_ == TlsState::handshaking) {
+  if (inHandshake(state_)) {
     advanceHandshake();
-    if (state_ == TlsState::handshaking) return;
+    if (inHandshake(state_)) return;
   }
   readApplicationData();
 }
 
 void TlsProtocol::readApplicationData() {
   char* buffer = buffer_.get();
-  while ((state_ == TlsState::established || state_ == TlsState::closing) && !readPaused_ && !closeNotifyReceived_) {
-    ERR_clear_error();
+  while ((state_ == TlsState::established || state_ == TlsState::writeShut) && readFlow_ == ReadFlow::flowing) {
+    clearErrors();
     const int got = SSL_read(ssl_.get(), buffer, static_cast<int>(kRecord));
     if (got > 0) {
-      if (wrapped_ && !disconnecting_) wrapped_->dataReceived(Bytes(buffer, static_cast<std::size_t>(got)));
+      if (wrapped_) wrapped_->dataReceived(Bytes(buffer, static_cast<std::size_t>(got)));
+      // Another SSL_read would only say "want read" when neither a decrypted record nor
+      // ciphertext is left: skip that call (one of three per received record).
+      if (ssl_ && !SSL_has_pending(ssl_.get()) && BIO_ctrl_pending(in_) == 0) break;
       continue;
     }
     const int error = SSL_get_error(ssl_.get(), got);
     if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) break;
     if (error == SSL_ERROR_ZERO_RETURN) {
-      // The peer's close_notify: a clean end. Answer it and close.
-      closeNotifyReceived_ = true;
-      sendCloseNotify();
+      onPeerCloseNotify();
       break;
     }
     fail(Failure(classifyFailure(ssl_.get(), false, context_->hostname())));
@@ -115,22 +143,36 @@ void TlsProtocol::readApplicationData() {
   flushOutgoing();  // TLS 1.3 tickets, key updates
 }
 
+// Both close_notify alerts are then out, so the session ended cleanly: the user gets
+// ConnectionDone even if the real transport fails to deliver our answer (the peer may
+// close at once after its close_notify, making our write fail with EPIPE).
+void TlsProtocol::onPeerCloseNotify() {
+  if (state_ == TlsState::writeShut) {  // ours went first
+    state_ = TlsState::closedByPeer;
+    if (lower() != nullptr) lower()->loseConnection();
+    return;
+  }
+  sendCloseNotify(TlsState::closedByPeer);  // answer it and close
+}
+
 void TlsProtocol::connectionLost(const Failure& reason) {
+  const TlsState ending = state_;
   state_ = TlsState::closed;
   if (handshakeTimer_.active()) handshakeTimer_.cancel();
   // Break the cycle (the user's protocol holds us as its transport) once it was told.
   std::shared_ptr<Protocol> wrapped = std::move(wrapped_);
-  if (wrapped && wrapped->connected()) ProtocolWrapping::deliverConnectionLost(*wrapped, reasonForUser(reason));
+  if (wrapped && wrapped->connected()) ProtocolWrapping::deliverConnectionLost(*wrapped, reasonForUser(reason, ending));
 }
 
-Failure TlsProtocol::reasonForUser(const Failure& lowerReason) const {
+Failure TlsProtocol::reasonForUser(const Failure& lowerReason, TlsState ending) const {
   if (failure_) return *failure_;
   if (lowerReason.check<ConnectionAborted>()) return lowerReason;
-  if (!handshakeDone_ && lowerReason.check<ConnectionDone>()) {
+  if (inHandshake(ending) && lowerReason.check<ConnectionDone>()) {
     return Failure(TLSError(TLSErrorKind::handshakeFailed,
                             "TLS handshake failed: the peer closed the connection during the handshake"));
   }
-  if (closeNotifyReceived_ || closeNotifySent_) {
+  if (ending == TlsState::closedByPeer) return Failure(ConnectionDone());
+  if (ending == TlsState::closing) {  // ours went out: clean unless what was queued was lost
     return lowerReason.check<ConnectionLost>() ? lowerReason : Failure(ConnectionDone());
   }
   if (lowerReason.check<ConnectionDone>()) {
@@ -140,12 +182,13 @@ Failure TlsProtocol::reasonForUser(const Failure& lowerReason) const {
 }
 
 void TlsProtocol::write(Bytes data) {
-  if (data.empty() || disconnecting_ || state_ == TlsState::closed || state_ == TlsState::closing) return;
+  if (data.empty()) return;
   if (state_ == TlsState::handshaking) {
     pending_.append(data.data(), data.size());  // sent through TLS once the handshake is done
-    return;
+  } else if (state_ == TlsState::established) {
+    writeThrough(data);
   }
-  writeThrough(data);
+  // In every other state the writing direction is closed: the bytes are dropped, as TCP's.
 }
 
 void TlsProtocol::writeSequence(std::span<const Bytes> data) {
@@ -156,7 +199,7 @@ void TlsProtocol::writeThrough(Bytes data) {
   std::size_t offset = 0;
   while (offset < data.size()) {
     const int chunk = static_cast<int>(std::min<std::size_t>(data.size() - offset, INT_MAX / 2));
-    ERR_clear_error();
+    clearErrors();
     const int wrote = SSL_write(ssl_.get(), data.data() + offset, chunk);
     if (wrote <= 0) {
       fail(Failure(classifyFailure(ssl_.get(), false, context_->hostname())));
@@ -170,52 +213,79 @@ void TlsProtocol::writeThrough(Bytes data) {
 void TlsProtocol::flushOutgoing() {
   if (out_ == nullptr) return;
   char* buffer = buffer_.get() + kRecord;
-  while (BIO_ctrl_pending(out_) > 0) {
-    const int got = BIO_read(out_, buffer, static_cast<int>(kRecord));
+  for (std::size_t pending = BIO_ctrl_pending(out_); pending > 0;) {
+    const int got = BIO_read(out_, buffer, static_cast<int>(std::min(pending, kRecord)));
     if (got <= 0) break;
+    pending -= static_cast<std::size_t>(got);
     if (lower() != nullptr) lower()->write(Bytes(buffer, static_cast<std::size_t>(got)));
   }
 }
 
-void TlsProtocol::sendCloseNotify() {
-  if (closeNotifySent_ || !ssl_) return;
-  closeNotifySent_ = true;
-  state_ = TlsState::closing;
-  ERR_clear_error();
-  SSL_shutdown(ssl_.get());  // queues close_notify; we do not wait for the peer's
+void TlsProtocol::sendCloseNotify(TlsState next) {
+  state_ = next;
+  clearErrors();
+  SSL_shutdown(ssl_.get());  // queues close_notify; we do not wait for the peer's here
   flushOutgoing();
-  if (lower() != nullptr) lower()->loseConnection();  // after what is queued
+  if (next != TlsState::writeShut) {
+    if (lower() != nullptr) lower()->loseConnection();  // after what is queued
+  } else if (auto* halfCloseable = dynamic_cast<HalfCloseableProtocol*>(wrapped_.get())) {
+    halfCloseable->writeConnectionLost();
+  }
 }
 
 void TlsProtocol::fail(const Failure& failure) {
   if (state_ == TlsState::closed) return;
   if (!failure_) failure_ = failure;
-  const bool wasClosing = state_ == TlsState::closing;
-  state_ = TlsState::closing;
   pending_.clear();  // never sent in plain text, and never after a failure
   if (handshakeTimer_.active()) handshakeTimer_.cancel();
-  if (wasClosing) return;
+  const bool lowerClosing = state_ == TlsState::closing || state_ == TlsState::closedByPeer ||
+                            state_ == TlsState::failed || state_ == TlsState::handshakeFailed;
+  state_ = inHandshake(state_) || state_ == TlsState::handshakeFailed ? TlsState::handshakeFailed : TlsState::failed;
+  if (lowerClosing) return;
   flushOutgoing();  // the alert OpenSSL made, if any
   if (lower() != nullptr) lower()->loseConnection();
 }
 
 void TlsProtocol::loseConnection() {
-  if (disconnecting_ || state_ == TlsState::closed) return;
-  disconnecting_ = true;
-  if (state_ == TlsState::handshaking) {
-    closeRequest_ = CloseRequest::pending;
-    return;
+  switch (state_) {
+    case TlsState::handshaking:
+    case TlsState::shutWriteAfterHandshake: state_ = TlsState::closeAfterHandshake; return;
+    case TlsState::established: sendCloseNotify(TlsState::closing); return;
+    case TlsState::writeShut:  // our close_notify is out already; stop waiting for the peer's
+      state_ = TlsState::closing;
+      if (lower() != nullptr) lower()->loseConnection();
+      return;
+    default: return;  // closing already
   }
-  if (state_ == TlsState::established) sendCloseNotify();
+}
+
+// Twisted's TLS half-close: close_notify says we write no more; reading goes on until the
+// peer's close_notify, which ends the connection (ConnectionDone).
+void TlsProtocol::loseWriteConnection() {
+  if (state_ == TlsState::handshaking) {
+    state_ = TlsState::shutWriteAfterHandshake;
+  } else if (state_ == TlsState::established) {
+    sendCloseNotify(TlsState::writeShut);
+  }
 }
 
 void TlsProtocol::abortConnection() {
   if (state_ == TlsState::closed) return;
-  disconnecting_ = true;
   pending_.clear();
   if (!failure_) failure_ = Failure(ConnectionAborted());
-  state_ = TlsState::closing;
+  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  state_ = inHandshake(state_) || state_ == TlsState::handshakeFailed ? TlsState::handshakeFailed : TlsState::failed;
   if (lower() != nullptr) lower()->abortConnection();
+}
+
+bool TlsProtocol::disconnecting() const {
+  return state_ == TlsState::closeAfterHandshake || state_ == TlsState::closing || state_ == TlsState::closedByPeer ||
+         state_ == TlsState::failed || state_ == TlsState::handshakeFailed;
+}
+
+bool TlsProtocol::handshakeDone() const noexcept {
+  return state_ == TlsState::established || state_ == TlsState::writeShut || state_ == TlsState::closing ||
+         state_ == TlsState::closedByPeer || state_ == TlsState::failed;
 }
 
 Address TlsProtocol::getPeer() const { return lower() != nullptr ? lower()->getPeer() : Address{}; }
@@ -256,14 +326,14 @@ std::shared_ptr<Protocol> TlsProtocol::replaceProtocol(Protocol& current, std::s
 }
 
 void TlsProtocol::pauseProducing() {
-  readPaused_ = true;
+  readFlow_ = ReadFlow::paused;
   if (lower() != nullptr) lower()->pauseProducing();
 }
 
 void TlsProtocol::resumeProducing() {
-  if (!readPaused_) return;
-  readPaused_ = false;
-  if (ssl_ && state_ != TlsState::handshaking) readApplicationData();  // what OpenSSL already holds
+  if (readFlow_ == ReadFlow::flowing) return;
+  readFlow_ = ReadFlow::flowing;
+  if (ssl_) readApplicationData();  // what OpenSSL already holds
   if (lower() != nullptr) lower()->resumeProducing();
 }
 
@@ -278,7 +348,8 @@ std::string TlsProtocol::negotiatedProtocol() const {
 bool TlsProtocol::sessionReused() const noexcept { return ssl_ && SSL_session_reused(ssl_.get()) == 1; }
 
 std::string TlsProtocol::protocolVersion() const {
-  return ssl_ && handshakeDone_ ? std::string(SSL_get_version(ssl_.get())) : std::string();
+  // Asked of OpenSSL, so that connectionLost can still read it.
+  return ssl_ && SSL_is_init_finished(ssl_.get()) ? std::string(SSL_get_version(ssl_.get())) : std::string();
 }
 
 std::string TlsProtocol::peerCertificateSubject() const {

@@ -23,25 +23,46 @@
 
 namespace torsion::tls::detail {
 
-/// Where the TLS session is; it only moves down the list.
+/// Where the TLS session is. One value says what may be read and written, whether the
+/// handshake finished, who started the ending and whether it was clean:
+///
+///   handshaking ──▶ established ──(loseConnection)──────────────────────▶ closing ──────▶ closed
+///        │               ├──(the peer's close_notify)─────────────────────▶ closedByPeer ─▶ closed
+///        │               └──(loseWriteConnection)──▶ writeShut ──(the peer's)──▲
+///        ├──(loseConnection / loseWriteConnection) ──▶ closeAfterHandshake / shutWriteAfterHandshake
+///        └──(a TLS failure, the timeout, abortConnection)──▶ handshakeFailed ──▶ closed
+///   after the handshake ──(a TLS failure, abortConnection)──▶ failed ──▶ closed
 enum class TlsState : std::uint8_t {
-  handshaking,  ///< the handshake runs; the user's writes are queued
-  established,  ///< application data flows
-  closing,      ///< close_notify sent (or a failure's alert): the real transport is closing
-  closed,       ///< the real transport is gone; the user was told
+  handshaking,              ///< the handshake runs; the user's writes are queued
+  closeAfterHandshake,      ///< loseConnection came during the handshake: close_notify follows it
+  shutWriteAfterHandshake,  ///< loseWriteConnection came during the handshake: close_notify follows it
+  established,              ///< application data flows both ways
+  writeShut,                ///< our close_notify is sent (loseWriteConnection); we read until the peer's
+  closing,                  ///< we sent close_notify first; the real transport closes after what is queued
+  closedByPeer,             ///< the peer's close_notify came (ours is sent): a clean end, whatever follows
+  handshakeFailed,          ///< the handshake failed, timed out or was aborted: the real transport closes
+  failed,                   ///< a failure or an abort after the handshake: the real transport closes
+  closed,                   ///< the real transport is gone; the user was told
 };
 
-/// What the user asked of the writing direction.
-enum class CloseRequest : std::uint8_t {
-  none,     ///< writing goes on
-  pending,  ///< loseConnection before the handshake finished: close once it has
+/// How the connection began: with connectionMade of the real transport, or by startTLS
+/// on a connection whose protocol is already connected.
+enum class TlsStart : std::uint8_t {
+  connection,  ///< connectionMade connects the user's protocol, then the handshake runs
+  startTLS,    ///< the user's protocol is connected already; only the handshake starts
+};
+
+/// Whether the user paused reading (flow control, independent of the session's state).
+enum class ReadFlow : std::uint8_t {
+  flowing,  ///< records are decrypted and delivered as they arrive
+  paused,   ///< pauseProducing: ciphertext waits in OpenSSL until resumeProducing
 };
 
 class TlsProtocol final : public Protocol, public TLSTransport, public std::enable_shared_from_this<TlsProtocol> {
  public:
-  /// `startTLS`: the user's protocol is already connected (STARTTLS); connectionMade then
-  /// only starts the handshake.
-  TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<Protocol> wrapped, bool startTLS);
+  /// TlsStart::startTLS: the user's protocol is already connected (STARTTLS);
+  /// connectionMade then only starts the handshake.
+  TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<Protocol> wrapped, TlsStart start);
   ~TlsProtocol() override;
 
   void setWrapped(std::shared_ptr<Protocol> wrapped) { wrapped_ = std::move(wrapped); }
@@ -57,11 +78,11 @@ class TlsProtocol final : public Protocol, public TLSTransport, public std::enab
   void writeSequence(std::span<const Bytes> data) override;
   void loseConnection() override;
   void abortConnection() override;
-  void loseWriteConnection() override { loseConnection(); }
+  void loseWriteConnection() override;
   Address getPeer() const override;
   Address getHost() const override;
   bool connected() const override { return state_ != TlsState::closed && Protocol::connected(); }
-  bool disconnecting() const override { return disconnecting_; }
+  bool disconnecting() const override;
   std::size_t writeBufferSize() const override;
   void setWriteWatermarks(std::size_t high, std::size_t low) override;
   void registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) override;
@@ -78,7 +99,7 @@ class TlsProtocol final : public Protocol, public TLSTransport, public std::enab
   void stopProducing() override { loseConnection(); }
 
   // TLSTransport
-  bool handshakeDone() const noexcept override { return handshakeDone_; }
+  bool handshakeDone() const noexcept override;
   std::string negotiatedProtocol() const override;
   bool sessionReused() const noexcept override;
   std::string protocolVersion() const override;
@@ -90,13 +111,19 @@ class TlsProtocol final : public Protocol, public TLSTransport, public std::enab
   void onHandshakeDone();
   void readApplicationData();
   void writeThrough(Bytes data);
-  void sendCloseNotify();
+  /// Sends close_notify; then `next` is writeShut (reading goes on) or closing (the real
+  /// transport closes after what is queued).
+  void sendCloseNotify(TlsState next);
+  /// The peer's close_notify arrived: answer it (unless ours went already) and close.
+  void onPeerCloseNotify();
   /// Sends what OpenSSL put in the outgoing BIO to the real transport.
   void flushOutgoing();
   /// Records `failure` as the reason the user will get, sends any alert OpenSSL made,
   /// and closes the real transport.
   void fail(const Failure& failure);
-  Failure reasonForUser(const Failure& lowerReason) const;
+  /// What the user's connectionLost receives, from the real transport's reason and the
+  /// state the connection ended in.
+  Failure reasonForUser(const Failure& lowerReason, TlsState ending) const;
 
   std::shared_ptr<TlsContext> context_;
   std::shared_ptr<Protocol> wrapped_;
@@ -104,13 +131,8 @@ class TlsProtocol final : public Protocol, public TLSTransport, public std::enab
   BIO* in_ = nullptr;   // owned by ssl_
   BIO* out_ = nullptr;  // owned by ssl_
   TlsState state_ = TlsState::handshaking;
-  CloseRequest closeRequest_ = CloseRequest::none;
-  bool startTLS_;
-  bool handshakeDone_ = false;
-  bool disconnecting_ = false;
-  bool readPaused_ = false;
-  bool closeNotifyReceived_ = false;
-  bool closeNotifySent_ = false;
+  TlsStart start_;
+  ReadFlow readFlow_ = ReadFlow::flowing;
   std::string pending_;             // the user's writes before the handshake completed
   std::unique_ptr<char[]> buffer_;  // one record in and one out, allocated once
   std::optional<Failure> failure_;  // why we are closing, if it was not clean

@@ -13,10 +13,11 @@ namespace detail {
 class TlsContext;
 }
 
-/// The lowest TLS version a side accepts. TLS 1.2 is the floor: older ones are refused.
+/// A TLS version, as the floor (minimumVersion) or ceiling (maximumVersion) a side
+/// accepts. TLS 1.2 is the lowest there is: older versions are always refused.
 enum class TLSVersion {
-  tls1_2,  ///< TLS 1.2 and newer (the default)
-  tls1_3,  ///< TLS 1.3 only
+  tls1_2,  ///< TLS 1.2 (the default floor)
+  tls1_3,  ///< TLS 1.3 (the default ceiling)
 };
 
 /// The certificate authorities a peer's certificate must chain to (Twisted's
@@ -75,7 +76,16 @@ struct ClientTLSSettings {
   double handshakeTimeout = 30;
   /// Keep the last session the server gave and offer it on the next connection made with
   /// these options (an abbreviated handshake). On by default.
-  bool resumeSessions = true;
+  bool resumeSessions = true;  /// The highest version offered (TLS 1.3 by default); TLSVersion::tls1_2 for a peer
+  /// that mishandles TLS 1.3. Below minimumVersion is a TLSConfigurationError.
+  TLSVersion maximumVersion = TLSVersion::tls1_3;
+  /// The TLS 1.2 cipher suites allowed, in OpenSSL's cipher-list syntax
+  /// ("ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305"); empty: OpenSSL's
+  /// defaults. A list OpenSSL cannot use is a TLSConfigurationError.
+  std::string tls12Ciphers;
+  /// The TLS 1.3 cipher suites allowed ("TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256");
+  /// empty: OpenSSL's defaults. A list OpenSSL cannot use is a TLSConfigurationError.
+  std::string tls13CipherSuites;
 };
 
 /// How a TLS client connects: the host name it verifies (and sends as SNI), the roots
@@ -142,7 +152,16 @@ struct ServerTLSSettings {
   /// The lowest version accepted.
   TLSVersion minimumVersion = TLSVersion::tls1_2;
   /// Seconds the handshake may take before the connection fails; 0 for no limit.
-  double handshakeTimeout = 30;
+  double handshakeTimeout = 30;  /// The highest version accepted (TLS 1.3 by default); TLSVersion::tls1_2 for a peer
+  /// that mishandles TLS 1.3. Below minimumVersion is a TLSConfigurationError.
+  TLSVersion maximumVersion = TLSVersion::tls1_3;
+  /// The TLS 1.2 cipher suites allowed, in OpenSSL's cipher-list syntax
+  /// ("ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305"); empty: OpenSSL's
+  /// defaults. A list OpenSSL cannot use is a TLSConfigurationError.
+  std::string tls12Ciphers;
+  /// The TLS 1.3 cipher suites allowed ("TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256");
+  /// empty: OpenSSL's defaults. A list OpenSSL cannot use is a TLSConfigurationError.
+  std::string tls13CipherSuites;
 };
 
 /// How a TLS server accepts: its certificate chain and key, and optionally the roots
