@@ -41,6 +41,12 @@ set(TORSION_PC_LIBS_PRIVATE "")
 if(TORSION_LIBKQUEUE_ROOT AND NOT TORSION_HAVE_KQUEUE)
   set(TORSION_PC_LIBS_PRIVATE "-L${TORSION_LIBKQUEUE_ROOT}/lib -lkqueue")
 endif()
+# The io_uring backend links liburing privately; a static libtorsion needs it at the
+# consumer's link, so it is required like zlib (harmless for a shared build).
+set(TORSION_PC_REQUIRES_EXTRA "")
+if(TORSION_WITH_IO_URING)
+  set(TORSION_PC_REQUIRES_EXTRA " liburing")
+endif()
 foreach(_pc torsion torsion-testing torsion-tls)
   configure_file(cmake/${_pc}.pc.in ${CMAKE_CURRENT_BINARY_DIR}/${_pc}.pc @ONLY)
   install(FILES ${CMAKE_CURRENT_BINARY_DIR}/${_pc}.pc DESTINATION ${TORSION_PC_DIR})

@@ -11,6 +11,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 # The headers include fmt's, and the static libraries need fmt's at link time.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libfmt-dev, zlib1g-dev, libssl-dev")
+if(TORSION_WITH_IO_URING)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", liburing-dev")
+endif()
 if(BUILD_SHARED_LIBS)
   # dpkg-shlibdeps adds the C/C++ runtime the shared libraries need.
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

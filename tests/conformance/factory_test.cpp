@@ -70,6 +70,24 @@ TEST_P(Factories, AStoppedPortRefusesNewConnections) {
   EXPECT_FALSE(servers[0].lost()) << "existing connections outlive their port";
 }
 
+// A backend that holds a reference to a watched socket (io_uring's armed poll) must give
+// it up when told to stop watching, before the close: else the closed port would keep
+// its address until some later pass, and listening there again would fail.
+TEST_P(Factories, AStoppedPortGivesBackItsAddressAtOnce) {
+  Built<ScriptedProtocol> servers;
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
+  auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers);
+  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  const auto number = port->getHost().port;
+  for (int pass = 0; pass < 3; ++pass) reactor.iterate(0);  // the port is watched by now
+  port->stopListening();
+  EXPECT_NO_THROW(port = reactor.listenTCP(number, factory, 50, "127.0.0.1"));
+  Fd client = torsion_test::connectLoopback(number);
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return servers.size() == 1; }, 5, "the accept on the new port"));
+}
+
 TEST_P(Factories, BuildProtocolReturningNullRefusesTheConnection) {
   int asked = 0;
   Built<ScriptedProtocol> servers;

@@ -62,6 +62,10 @@ std::unique_ptr<Backend> makePollBackend();
 std::unique_ptr<Backend> makeEpollBackend();
 std::unique_ptr<Backend> makeKqueueBackend();
 std::unique_ptr<Backend> makeAsioBackend();  // on its own io_context
+/// io_uring where this process may use it, else epoll (with a log line saying why).
+std::unique_ptr<Backend> makeIoUringBackend();
+/// Whether io_uring can be set up in this process (probed once).
+bool ioUringUsable();
 
 /// The backend of that name; an empty name means TORSION_REACTOR or the default.
 /// @throws UnsupportedBackendError listing the available ones.

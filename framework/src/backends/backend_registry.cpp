@@ -11,13 +11,21 @@ namespace {
 struct BackendEntry {
   const char* name;
   std::unique_ptr<Backend> (*make)();
+  /// Null if always usable where built; else whether this process can use it (a backend
+  /// built but unusable is not listed, and asking for it by name falls back in `make`).
+  bool (*usable)() = nullptr;
 };
+
+bool listed(const BackendEntry& entry) { return entry.usable == nullptr || entry.usable(); }
 
 // Best first: the first entry is the platform default.
 const std::vector<BackendEntry>& builtBackends() {
   static const std::vector<BackendEntry> entries = {
 #if defined(TORSION_HAVE_EPOLL)
     {"epoll", makeEpollBackend},
+#endif
+#if defined(TORSION_HAVE_IO_URING)
+    {"io_uring", makeIoUringBackend, ioUringUsable},  // never the default: readiness only, so far
 #endif
 #if defined(TORSION_HAVE_KQUEUE)
     {"kqueue", makeKqueueBackend},
@@ -35,7 +43,9 @@ const std::vector<BackendEntry>& builtBackends() {
 
 std::vector<std::string> availableBackendNames() {
   std::vector<std::string> names;
-  for (const auto& entry : builtBackends()) names.emplace_back(entry.name);
+  for (const auto& entry : builtBackends()) {
+    if (listed(entry)) names.emplace_back(entry.name);
+  }
   return names;
 }
 
@@ -58,6 +68,7 @@ std::unique_ptr<Backend> makeBackend(std::string_view name) {
   }
   std::string available;
   for (const auto& entry : builtBackends()) {
+    if (!listed(entry)) continue;
     if (!available.empty()) available += ", ";
     available += entry.name;
   }
