@@ -422,14 +422,12 @@ TEST_F(FileServer, ClientsKilledMidTransferLeaveNoDescriptorOrMemoryBehind) {
   constexpr int kEach = 4;  // uploads, and as many downloads
   constexpr std::size_t kSize = 1 << 20;
   constexpr std::uint64_t kUnderWay = 64 * 1024;
-  // Freed memory need not go back to the system, and ASan keeps freed blocks in
-  // quarantine: the bound allows for that, and stays well under the 8 MiB the eight
-  // transfers would leave behind if their buffers leaked.
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr long kRssBoundKiB = 6 * 1024;
-#else
-  constexpr long kRssBoundKiB = 2 * 1024;
-#endif
+  // Freed memory need not go back to the system: the bound allows for that, and stays
+  // well under the 8 MiB the eight transfers would leave behind if their buffers leaked.
+  // Under ASan, whose quarantine keeps every freed block out of use (14 MiB of growth
+  // seen), RSS says nothing; there LeakSanitizer checks the server at its exit, whose
+  // status TearDown requires to be 0.
+  [[maybe_unused]] constexpr long kRssBoundKiB = 2 * 1024;
   const pid_t server = server_->pid();
   for (int i = 0; i < kEach; ++i) {
     writeRandomFile(local() / ("up" + std::to_string(i)), kSize, 70 + i);
@@ -468,7 +466,9 @@ TEST_F(FileServer, ClientsKilledMidTransferLeaveNoDescriptorOrMemoryBehind) {
       << "descriptors: " << descriptorTargets(server).size() << " (baseline " << baselineFds << "), .part handles "
       << partHandles(server);
   const long rss = residentKiB(server);
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(rss - baselineRss, kRssBoundKiB) << "server RSS " << baselineRss << " KiB before, " << rss << " KiB after";
+#endif
   std::printf("[ kill -9 ] %d clients killed mid-transfer: server descriptors %zu -> %zu, RSS %ld -> %ld KiB\n",
               2 * kEach, baselineFds, descriptorTargets(server).size(), baselineRss, rss);
   // And it serves the next client.
