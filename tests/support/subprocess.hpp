@@ -12,6 +12,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "raw_socket.hpp"
@@ -30,9 +31,12 @@ class Subprocess {
     toTestLog,   ///< to the test's own stderr, so a failing peer explains itself there
   };
 
-  /// Starts `argv[0]` (a path, or a name searched in PATH) with `argv`.
+  /// Starts `argv[0]` (a path, or a name searched in PATH) with `argv`, in this
+  /// process's environment plus `environment` ("NAME=value" entries, which replace
+  /// inherited variables of the same name).
   /// @throws std::system_error if it cannot be started.
-  explicit Subprocess(const std::vector<std::string>& argv, Stderr stderrTo = Stderr::withOutput) {
+  explicit Subprocess(const std::vector<std::string>& argv, Stderr stderrTo = Stderr::withOutput,
+                      const std::vector<std::string>& environment = {}) {
     int pipeFds[2];
     if (::pipe2(pipeFds, O_CLOEXEC) != 0) throwErrno("pipe2");
     Fd readEnd(pipeFds[0]);
@@ -44,7 +48,18 @@ class Subprocess {
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
-    const int error = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
+    std::vector<std::string> variables = environment;
+    for (char** entry = environ; *entry; ++entry) {
+      const std::string_view inherited(*entry);
+      const auto name = inherited.substr(0, inherited.find('=') + 1);
+      bool replaced = false;
+      for (const auto& variable : environment) replaced = replaced || variable.starts_with(name);
+      if (!replaced) variables.emplace_back(inherited);
+    }
+    std::vector<char*> envp;
+    for (auto& variable : variables) envp.push_back(variable.data());
+    envp.push_back(nullptr);
+    const int error = ::posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
     ::posix_spawn_file_actions_destroy(&actions);
     if (error != 0) {
       errno = error;
