@@ -1,5 +1,6 @@
 // Agent: one request through the pool, with retry, redirects, decoding and timeouts.
 #include <torsion/http/agent.hpp>
+#include <torsion/http/tls_connect.hpp>
 
 #include <torsion/errors.hpp>
 #include <torsion/http/client_protocol.hpp>
@@ -228,6 +229,8 @@ struct Agent::Core : AgentCore {};
 Agent::Agent(IReactorTCP& reactor, IReactorTime& clock, std::shared_ptr<HTTPConnectionPool> pool,
              AgentOptions options) {
   if (!pool) pool = std::make_shared<HTTPConnectionPool>(reactor, clock);
+  // https must be verified TLS with no extra code: the default connect is tlsConnect.
+  if (!options.connect) options.connect = tlsConnect(options.trustRoot);
   core_ = std::make_shared<Core>(Core{{reactor, clock, std::move(pool), std::move(options)}});
 }
 

@@ -11,4 +11,6 @@
 #include <torsion/http/headers.hpp>
 #include <torsion/http/proxy.hpp>
 #include <torsion/http/response.hpp>
+#include <torsion/http/tls_connect.hpp>
 #include <torsion/http/url.hpp>
+#include <torsion/tls/errors.hpp>

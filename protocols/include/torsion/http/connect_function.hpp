@@ -32,8 +32,8 @@ struct ConnectionKey {
 /// the Connector (the pool calls its stopConnecting to give up). It may throw to refuse
 /// at once (the request then fails with that exception, before anything is sent).
 ///
-/// https plugs in here: a function that, for scheme "https", wraps `factory` in a TLS
-/// factory and connects that (SNI and verification from `key.host`).
+/// https plugs in here: tlsConnect (the Agent's default) wraps `factory` in a TLS
+/// factory for scheme "https" and connects that (SNI and verification from `key.host`).
 ///
 /// @code
 /// options.connect = [](torsion::IReactorTCP& reactor, const torsion::http::ConnectionKey& key,
@@ -45,9 +45,9 @@ struct ConnectionKey {
 using ConnectFunction = std::function<std::shared_ptr<Connector>(
     IReactorTCP& reactor, const ConnectionKey& key, std::shared_ptr<ClientFactory> factory, double timeout)>;
 
-/// The default ConnectFunction: connectTCP for "http"; for "https" throws
-/// TlsUnavailableError (this build has no TLS), so nothing is ever sent in plain text to
-/// an https URL.
+/// A ConnectFunction without TLS: connectTCP for "http"; for "https" throws
+/// TlsUnavailableError, so nothing is ever sent in plain text to an https URL. The pool
+/// uses it when given no ConnectFunction; Agent defaults to tlsConnect instead.
 /// @param reactor connects.
 /// @param key where to.
 /// @param factory builds the protocol.
