@@ -308,7 +308,7 @@ TEST_F(AgentPool, HttpsFailsAtOnceWithoutSendingAnythingThroughPlainConnect) {
   auto page = watch(agent.request("GET", "https://example.com/secret"));
   ASSERT_TRUE(page->failure);
   EXPECT_TRUE(page->failure->check<TlsUnavailableError>()) << page->failure->toString();
-  EXPECT_NE(page->failure->getErrorMessage().find("TLS is not available"), std::string::npos);
+  EXPECT_NE(page->failure->getErrorMessage().find("plainConnect does not speak TLS"), std::string::npos);
   EXPECT_TRUE(reactor.tcpClients.empty());
 }
 

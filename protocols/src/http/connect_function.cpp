@@ -1,4 +1,4 @@
-// plainConnect: the default way the HTTP client opens connections (TCP; no TLS yet).
+// plainConnect: the HTTP client's connections over plain TCP only (https refused).
 #include <torsion/http/connect_function.hpp>
 
 #include <torsion/http/errors.hpp>
@@ -10,7 +10,7 @@ std::shared_ptr<Connector> plainConnect(IReactorTCP& reactor, const ConnectionKe
   if (key.scheme == "http") return reactor.connectTCP(key.host, key.port, std::move(factory), timeout);
   if (key.scheme == "https") {
     throw TlsUnavailableError("Cannot fetch https://" + key.host + ":" + std::to_string(key.port) +
-                              ": TLS is not available in this build of torsion (nothing was sent)");
+                              ": plainConnect does not speak TLS (use tlsConnect; nothing was sent)");
   }
   throw UnsupportedSchemeError("The HTTP client cannot connect with scheme \"" + key.scheme + "\"");
 }

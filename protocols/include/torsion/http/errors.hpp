@@ -101,16 +101,16 @@ class DecompressionError : public HttpError {
   using HttpError::HttpError;
 };
 
-/// An `https://` URL in a build without TLS (or an Agent whose ConnectFunction cannot
-/// open TLS connections): the request fails at once, before any byte is sent, so a
-/// request meant for TLS never goes out in plain text.
+/// An `https://` URL through a ConnectFunction that cannot open TLS connections
+/// (plainConnect): the request fails at once, before any byte is sent, so a request
+/// meant for TLS never goes out in plain text.
 ///
 /// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class TlsUnavailableError : public HttpError {
  public:
   /// @param message details.
   explicit TlsUnavailableError(
-      const std::string& message = "https:// needs TLS, which is not available in this build of torsion")
+      const std::string& message = "https:// needs TLS, which this ConnectFunction does not provide")
       : HttpError(message) {}
 };
 
