@@ -290,7 +290,8 @@ TEST_F(AgentPool, CancelWhileWaitingForTheResponseAbortsTheConnection) {
 
 TEST_F(AgentPool, HttpsIsTlsByDefault) {
   Agent agent(reactor);
-  auto page = watch(agent.request("GET", "https://example.com/secret"));
+  auto d = agent.request("GET", "https://example.com/secret");
+  auto page = watch(d);
   ASSERT_EQ(reactor.tcpClients.size(), 1u);
   auto server = accept(0);
   const std::string sent = take(server);
@@ -299,6 +300,9 @@ TEST_F(AgentPool, HttpsIsTlsByDefault) {
   EXPECT_EQ(sent.find("GET"), std::string::npos);
   EXPECT_NE(sent.find("example.com"), std::string::npos) << "no SNI";
   EXPECT_FALSE(page->value || page->failure);
+  d.cancel();
+  EXPECT_TRUE(server->aborted());
+  connector(0)->dropConnection();  // the loss an aborted real transport reports
 }
 
 TEST_F(AgentPool, HttpsFailsAtOnceWithoutSendingAnythingThroughPlainConnect) {
