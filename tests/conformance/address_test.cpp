@@ -148,7 +148,8 @@ TEST_P(Addresses, ThePeerAddressOfAnAcceptedConnectionIsExact) {
     Built<ScriptedProtocol>& built_;
   };
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto factory = std::make_shared<PeerRecordingFactory>(servers);
   auto& offered = factory->offered;
   auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");

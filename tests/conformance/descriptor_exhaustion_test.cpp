@@ -91,7 +91,8 @@ TEST_P(DescriptorExhaustion, ConnectingWithoutADescriptorFailsClearlyAndWorksOnc
 #endif
   Built<ScriptedProtocol> servers;
   Built<ScriptedProtocol> clients;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 64, "127.0.0.1");
   const auto number = port->getHost().port;
   auto factory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients);

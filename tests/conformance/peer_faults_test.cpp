@@ -79,7 +79,8 @@ std::size_t countLost(const Built<ScriptedProtocol>& built) {
 
 TEST_P(PeerFaults, AResetInTheMiddleOfAReadLosesOnlyThatConnection) {
   FloodServer server;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = reactor.listenTCP(0, server.factory(0, std::nullopt), 50, "127.0.0.1");
   EchoClients others(port->getHost().port);
   ASSERT_TRUE(others.stillEchoed(reactor, "before"));
@@ -99,7 +100,8 @@ TEST_P(PeerFaults, AResetInTheMiddleOfAReadLosesOnlyThatConnection) {
 
 TEST_P(PeerFaults, AResetInTheMiddleOfAWriteLosesOnlyThatConnection) {
   FloodServer server;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = reactor.listenTCP(0, server.factory(2, std::nullopt), 50, "127.0.0.1");
   EchoClients others(port->getHost().port);
 
@@ -123,7 +125,8 @@ TEST_P(PeerFaults, APeerThatNeverReadsIsDroppedAtTheOutputCapAndOthersGoOn) {
   torsion_test::LogCapture log;
   constexpr std::size_t kCap = 1u << 20;
   FloodServer server;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = reactor.listenTCP(0, server.factory(16, kCap), 50, "127.0.0.1");
   EchoClients others(port->getHost().port);
 
@@ -145,7 +148,8 @@ TEST_P(PeerFaults, APeerThatNeverReadsIsDroppedAtTheOutputCapAndOthersGoOn) {
 
 TEST_P(PeerFaults, WithTheCapOffAQueueMayGrowAsInTwisted) {
   FloodServer server;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = reactor.listenTCP(0, server.factory(4, std::size_t{0}), 50, "127.0.0.1");
   Fd sink = torsion_test::connectLoopback(port->getHost().port);
   torsion_test::sendAll(sink.get(), "flood");
@@ -159,7 +163,8 @@ TEST_P(PeerFaults, WithTheCapOffAQueueMayGrowAsInTwisted) {
 
 TEST_P(PeerFaults, TheDefaultCapIs64MiB) {
   Built<ScriptedProtocol> servers;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
   Fd client = torsion_test::connectLoopback(port->getHost().port);
   ASSERT_TRUE(runUntil(
@@ -196,7 +201,8 @@ class ChunkProducer : public torsion::IPushProducer {
 TEST_P(PeerFaults, APeerThatNeverReadsHoldsAProducerAtTheHighWaterMark) {
   Built<ScriptedProtocol> servers;
   std::shared_ptr<ChunkProducer> producer;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [&](ScriptedProtocol& p) {
     p.onMade = [&](ScriptedProtocol& self) {
       producer = std::make_shared<ChunkProducer>(self.transport());

@@ -55,7 +55,8 @@ TEST_P(Policies, SlowlorisClientsAreAllCutWhileAWellBehavedClientKeepsItsLatency
   constexpr int kSlowClients = 200;
   constexpr double kTimeout = 0.3;
   int timeouts = 0;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port =
       reactor.listenTCP(0, torsion::Factory::forProtocol<GuardedEcho>(kTimeout, std::ref(timeouts)), 1024, "127.0.0.1");
   const auto number = port->getHost().port;
@@ -114,7 +115,8 @@ TEST_P(Policies, SlowlorisClientsAreAllCutWhileAWellBehavedClientKeepsItsLatency
 
 TEST_P(Policies, WrappingFactoriesComposeOverSocketsAndRefuseAPeersExtraConnection) {
   Built<ScriptedProtocol> built;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto echo = torsion_test::recordingFactory<ScriptedProtocol>(built, [](ScriptedProtocol& p) {
     p.onData = [](ScriptedProtocol& self, torsion::Bytes data) { self.transport().write(data); };
   });

@@ -438,6 +438,15 @@ TEST_F(FileServer, TwentyClientsAtOnce) {
 
 TEST_F(FileServer, AClientThatStopsReadingKeepsTheServerMemoryFlat) {
   constexpr std::uint64_t size = 64ull << 20;
+  // ASan pads every block and keeps freed ones in quarantine, so the same back-pressured
+  // transfer shows more resident memory there (16.3 MiB seen once). Either bound stays
+  // well under the file's 64 MiB, which a server without back-pressure queues at once
+  // (127 MiB of growth measured that way).
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr long kGrowthBoundKiB = 40 * 1024;
+#else
+  constexpr long kGrowthBoundKiB = 16 * 1024;
+#endif
   {
     std::ofstream file(home() / "huge.bin", std::ios::binary);
     file.seekp(static_cast<std::streamoff>(size - 1));
@@ -460,7 +469,7 @@ TEST_F(FileServer, AClientThatStopsReadingKeepsTheServerMemoryFlat) {
     peak = std::max(peak, residentKiB(server_->pid()));
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_LT(peak - before, 16 * 1024) << "server RSS grew from " << before << " KiB to " << peak << " KiB";
+  EXPECT_LT(peak - before, kGrowthBoundKiB) << "server RSS grew from " << before << " KiB to " << peak << " KiB";
   // The server still serves others meanwhile.
   EXPECT_EQ(client({"mkdir", "other"}).status, 0);
 }

@@ -43,7 +43,8 @@ class TinyServer : public torsion::Protocol {
 class HttpClientSockets : public torsion_test::BackendTest {};
 
 TEST_P(HttpClientSockets, GetPostAndKeepAliveReuse) {
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   int connections = 0;
   auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)), 50, "127.0.0.1");
   const std::string base = "http://127.0.0.1:" + std::to_string(port->getHost().port);
@@ -80,25 +81,25 @@ TEST_P(HttpClientSockets, GetPostAndKeepAliveReuse) {
 class SilentServer : public torsion::Protocol {};
 
 TEST_P(HttpClientSockets, TheReactorMayGoBeforeTheAgentWithRequestsInFlight) {
-  auto reactor = std::make_unique<torsion::Reactor>(backend());
+  auto reactor = std::make_unique<torsion_test::TestReactor>(backend());
   int connections = 0;
   auto answering =
-      reactor->listenTCP(0, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)), 50, "127.0.0.1");
-  auto silent = reactor->listenTCP(0, torsion::Factory::forProtocol<SilentServer>(), 50, "127.0.0.1");
-  Agent agent(*reactor);
+      (*reactor)->listenTCP(0, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)), 50, "127.0.0.1");
+  auto silent = (*reactor)->listenTCP(0, torsion::Factory::forProtocol<SilentServer>(), 50, "127.0.0.1");
+  Agent agent(**reactor);
   std::optional<torsion::Failure> inFlight;
   bool idleReady = false;
   agent.request("GET", "http://127.0.0.1:" + std::to_string(answering->getHost().port) + "/")
       .addCallback(readBody)
       .addCallback([&](const Response&) { idleReady = true; });
   ASSERT_TRUE(torsion_test::runUntil(
-      *reactor, [&] { return idleReady; }, 10, "the first response"));
+      **reactor, [&] { return idleReady; }, 10, "the first response"));
   agent.request("GET", "http://127.0.0.1:" + std::to_string(silent->getHost().port) + "/")
       .addErrback([&](const torsion::Failure& f) {
         inFlight = f;
         return Response();
       });
-  torsion_test::runFor(*reactor, 0.05);
+  torsion_test::runFor(**reactor, 0.05);
   EXPECT_FALSE(inFlight);
   reactor.reset();  // closes both connections; the Agent and its pool stay
   ASSERT_TRUE(inFlight);

@@ -56,7 +56,10 @@ class LargestAllocation {
 
 class HttpHostileTest : public BackendTest {
  protected:
-  void SetUp() override { reactor_ = std::make_unique<torsion::Reactor>(backend()); }
+  void SetUp() override {
+    owner_ = std::make_unique<torsion_test::TestReactor>(backend());
+    reactor_ = &**owner_;
+  }
 
   // getPage against `server`, with a request timeout far above what any case needs, so
   // that a case that should fail at once and instead waits is seen as slow.
@@ -68,7 +71,8 @@ class HttpHostileTest : public BackendTest {
     return result;
   }
 
-  std::unique_ptr<torsion::Reactor> reactor_;
+  std::unique_ptr<torsion_test::TestReactor> owner_;
+  torsion::Reactor* reactor_ = nullptr;
   double elapsed_ = 0;
 };
 

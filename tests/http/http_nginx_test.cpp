@@ -50,7 +50,8 @@ class HttpNginxTest : public BackendTest {
   }
   void SetUp() override {
     if (auto reason = NginxServer::unavailableReason()) GTEST_SKIP() << *reason;
-    reactor_ = std::make_unique<torsion::Reactor>(backend());
+    owner_ = std::make_unique<torsion_test::TestReactor>(backend());
+    reactor_ = &**owner_;
   }
 
   // 200 KiB of text that compresses well, as text/plain (gzipped by the fixture).
@@ -72,7 +73,8 @@ class HttpNginxTest : public BackendTest {
   }
 
   static NginxServer* nginx_;
-  std::unique_ptr<torsion::Reactor> reactor_;
+  std::unique_ptr<torsion_test::TestReactor> owner_;
+  torsion::Reactor* reactor_ = nullptr;
 };
 
 NginxServer* HttpNginxTest::nginx_ = nullptr;

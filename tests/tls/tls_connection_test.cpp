@@ -53,7 +53,8 @@ TEST_P(TlsConnectionTest, EchoesOneMebibyteByteExactInRandomChunks) {
   std::mt19937 random(7);
   for (auto& c : payload) c = static_cast<char>(random());
   Seen server, client;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Recorder>(std::ref(server), true),
                              serverOptions(), 50, "127.0.0.1");
   tls::connectSSL(reactor, "127.0.0.1", portOf(port),
@@ -71,7 +72,8 @@ TEST_P(TlsConnectionTest, HundredConcurrentConnections) {
   constexpr int kCount = 100;
   std::vector<Seen> servers(kCount), clients(kCount);
   int built = 0;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto serverFactory = std::make_shared<torsion::Factory>();
   serverFactory->protocol = [&] { return std::make_shared<Recorder>(servers.at(built++), true); };
   auto port = tls::listenSSL(reactor, 0, serverFactory, serverOptions(), 200, "127.0.0.1");
@@ -110,7 +112,8 @@ class KeepingFactory : public tls::TLSMemoryBIOFactory {
 
 TEST_P(TlsConnectionTest, CloseNotifyIsConnectionDoneAndItsAbsenceATruncation) {
   Seen server, clean, truncated;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   // The clean case: the server's protocol calls loseConnection (close_notify).
   class Closer : public Recorder {
    public:
@@ -155,7 +158,8 @@ TEST_P(TlsConnectionTest, CloseNotifyIsConnectionDoneAndItsAbsenceATruncation) {
 
 TEST_P(TlsConnectionTest, HandshakeTimesOutAgainstAPeerThatNeverAnswers) {
   Seen silent, client;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Recorder>(std::ref(silent)), 50, "127.0.0.1");
   tls::ClientTLSSettings settings;
   settings.handshakeTimeout = 0.3;
@@ -171,7 +175,8 @@ TEST_P(TlsConnectionTest, HandshakeTimesOutAgainstAPeerThatNeverAnswers) {
 TEST_P(TlsConnectionTest, PlainTextToATlsPortFailsThatConnectionOnly) {
   Seen plain, good, goodServer;
   int built = 0;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto serverFactory = std::make_shared<torsion::Factory>();
   serverFactory->protocol = [&] { return std::make_shared<Recorder>(built++ == 0 ? plain : goodServer, true); };
   auto port = tls::listenSSL(reactor, 0, serverFactory, serverOptions(), 50, "127.0.0.1");
@@ -194,7 +199,8 @@ TEST_P(TlsConnectionTest, PlainTextToATlsPortFailsThatConnectionOnly) {
 
 TEST_P(TlsConnectionTest, ASecondConnectionResumesTheSessionAndAlpnIsNegotiated) {
   Seen server;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   tls::ServerTLSSettings serverSettings;
   serverSettings.acceptableProtocols = {"h2", "http/1.1"};
   auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Recorder>(std::ref(server), true),
@@ -243,7 +249,8 @@ TEST_P(TlsConnectionTest, ASecondConnectionResumesTheSessionAndAlpnIsNegotiated)
 TEST_P(TlsConnectionTest, SslAndTlsEndpointStrings) {
   const auto& certificates = torsion_test::TestCertificates::get();
   Seen server, client;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto escaped = [](std::string path) {  // a colon in a value is written "\:"
     std::string out;
     for (char c : path) out += c == ':' ? std::string("\\:") : std::string(1, c);

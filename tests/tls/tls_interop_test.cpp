@@ -52,7 +52,8 @@ TEST_P(TlsInteropTest, ClientTalksToOpensslSServer) {
   auto server = startSServer(port, {"-rev"});
   ASSERT_TRUE(server) << "openssl s_server did not start";
   Seen client;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   tls::connectSSL(reactor, "127.0.0.1", port,
                   torsion::ClientFactory::forProtocol<Recorder>(std::ref(client), false, "hello torsion\n"),
                   clientOptions());
@@ -94,7 +95,8 @@ std::string runSClient(torsion::Reactor& reactor, std::uint16_t port, const std:
 }
 
 TEST_P(TlsInteropTest, OpensslSClientVerifiesTheServer) {
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Greeter>(), serverOptions(), 50, "127.0.0.1");
   const std::string output = runSClient(reactor, port->getHost().port, {});
   EXPECT_NE(output.find("hello from torsion"), std::string::npos) << output;
@@ -107,7 +109,8 @@ TEST_P(TlsInteropTest, NoSharedVersionWithOpensslSClientIsNamed) {
   Seen server;
   tls::ServerTLSSettings settings;
   settings.minimumVersion = tls::TLSVersion::tls1_3;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Recorder>(std::ref(server)),
                              serverOptions(settings), 50, "127.0.0.1");
   const std::string output = runSClient(reactor, port->getHost().port, {"-tls1_2"});
@@ -122,7 +125,8 @@ TEST_P(TlsInteropTest, NoSharedVersionWithOpensslSClientIsNamed) {
 TEST_P(TlsInteropTest, MutualTlsWithOpensslSClient) {
   tls::ServerTLSSettings settings;
   settings.clientCertificateAuthority = TestCertificates::get().ca();
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port =
       tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Greeter>(), serverOptions(settings), 50, "127.0.0.1");
   const auto& certificates = TestCertificates::get();
@@ -171,7 +175,8 @@ TEST_P(TlsInteropTest, ClientFetchesFromNginxOverTls) {
   }
   ASSERT_TRUE(up) << "nginx did not start: " << nginx.output();
   Seen client;
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   tls::connectSSL(reactor, "127.0.0.1", port,
                   torsion::ClientFactory::forProtocol<Recorder>(std::ref(client), false,
                                                                 "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"),

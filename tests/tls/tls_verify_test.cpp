@@ -23,7 +23,8 @@ class TlsVerifyTest : public torsion_test::BackendTest {
   // Connects a client that writes a secret at once (queued until the handshake) to a
   // server presenting `certificate`; returns what both saw.
   void connectOnce(const tls::ServerTLSOptions& server, const tls::ClientTLSOptions& client) {
-    torsion::Reactor reactor(backend());
+    auto reactorOwner = torsion_test::makeReactor(backend());
+    torsion::Reactor& reactor = *reactorOwner;
     auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Recorder>(std::ref(serverSeen), true), server,
                                50, "127.0.0.1");
     tls::connectSSL(reactor, "127.0.0.1", port->getHost().port,
@@ -154,7 +155,8 @@ class StartTlsClient : public torsion::protocols::LineReceiver, public tls::IHan
 };
 
 TEST_P(TlsVerifyTest, StartTlsMidStream) {
-  torsion::Reactor reactor(backend());
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
   auto port =
       reactor.listenTCP(0, torsion::Factory::forProtocol<StartTlsServer>(std::ref(serverSeen)), 50, "127.0.0.1");
   reactor.connectTCP("127.0.0.1", port->getHost().port,
