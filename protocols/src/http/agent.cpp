@@ -85,9 +85,16 @@ class AgentRequest : public std::enable_shared_from_this<AgentRequest> {
     phase_ = Phase::connecting;
     const AgentOptions& options = core_->options;
     const bool proxied = options.proxy && options.proxy->appliesTo(request_.url);
-    request_.absoluteForm = proxied;
-    ConnectionKey key = proxied ? ConnectionKey{"http", options.proxy->host, options.proxy->port}
-                                : ConnectionKey{request_.url.scheme(), request_.url.host(), request_.url.port()};
+    // https through a proxy is a CONNECT tunnel carrying an origin-form request; http is
+    // an absolute-form request to the proxy itself.
+    const bool tunnelled = proxied && request_.url.scheme() == "https";
+    request_.absoluteForm = proxied && !tunnelled;
+    ConnectionKey key{request_.url.scheme(), request_.url.host(), request_.url.port(), std::nullopt};
+    if (tunnelled) {
+      key.tunnel = TunnelProxy{options.proxy->host, options.proxy->port, options.proxy->authorization};
+    } else if (proxied) {
+      key = ConnectionKey{"http", options.proxy->host, options.proxy->port, std::nullopt};
+    }
     auto self = shared_from_this();
     Deferred<PooledConnection> pending =
         core_->pool->getConnection(key, options.connect, options.connectTimeout, fresh);

@@ -1,6 +1,7 @@
 // tlsConnect: https through torsion::tls, http through plainConnect.
 #include <torsion/http/tls_connect.hpp>
 
+#include <torsion/http/proxy_tunnel.hpp>
 #include <torsion/tls/tls_factory.hpp>
 
 #include <map>
@@ -41,8 +42,10 @@ ConnectFunction tlsConnect(tls::TrustRoot trustRoot, tls::ClientTLSSettings sett
   return [cache](IReactorTCP& reactor, const ConnectionKey& key, std::shared_ptr<ClientFactory> factory,
                  double timeout) -> std::shared_ptr<Connector> {
     if (key.scheme != "https") return plainConnect(reactor, key, std::move(factory), timeout);
-    return reactor.connectTCP(key.host, key.port, tls::wrapClientFactory(cache->forHost(key.host), std::move(factory)),
-                              timeout);
+    // Verified against the target's name even through a proxy's tunnel.
+    auto tlsFactory = tls::wrapClientFactory(cache->forHost(key.host), std::move(factory));
+    if (key.tunnel) return connectThroughProxy(reactor, key, std::move(tlsFactory), timeout);
+    return reactor.connectTCP(key.host, key.port, std::move(tlsFactory), timeout);
   };
 }
 

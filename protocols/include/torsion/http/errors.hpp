@@ -114,6 +114,25 @@ class TlsUnavailableError : public HttpError {
       : HttpError(message) {}
 };
 
+/// An HTTP proxy did not open the tunnel a CONNECT request asked for (https through a
+/// proxy): it answered with a status other than 2xx, answered with something that is not
+/// HTTP, or closed the connection first. what() names the proxy, the target and the
+/// status; the connection to the proxy is closed, never reused.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class ProxyConnectError : public HttpError {
+ public:
+  /// @param message details.
+  /// @param code the proxy's status code, or 0 when it sent none.
+  explicit ProxyConnectError(const std::string& message, int code = 0) : HttpError(message), code_(code) {}
+
+  /// The status code of the proxy's answer (403, 407, 502, ...), or 0 when there was none.
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
 /// Base of the errors of following redirects.
 ///
 /// Thread safety: an exception value: safe to copy between threads; not to share mutably.
