@@ -1,7 +1,8 @@
 // https through the HTTP client's default ConnectFunction (tlsConnect) against nginx
 // with TLS, on every backend: byte-exact bodies, verification failures that name their
 // cause before any request byte leaves, an http → https redirect, and keep-alive over
-// TLS proven from nginx's access log. Skipped when nginx is not installed.
+// TLS proven from nginx's access log, and the credentials dropped when a redirect changes
+// the scheme. Skipped when nginx is not installed.
 #include <torsion/http/client.hpp>
 #include <torsion/torsion.hpp>
 
@@ -114,6 +115,28 @@ TEST_P(HttpsNginxTest, AnHttpToHttpsRedirectIsFollowed) {
   EXPECT_EQ(result.value().body, "GET\n");
   ASSERT_EQ(result.value().history.size(), 1u);
   EXPECT_EQ(result.value().history[0].code, 301);
+}
+
+TEST_P(HttpsNginxTest, AnHttpToHttpsRedirectDropsTheCredentials) {
+  PageOptions options = trustingTheTestCA();
+  options.headers.add("Authorization", "Bearer secret");
+  options.headers.add("Cookie", "session=1");
+  // The control: a same-origin redirect keeps them, and /credentials shows them.
+  auto same = get(nginx_->httpsUrl("/r/credentials"), options);
+  ASSERT_TRUE(same.ok()) << describeResult(same);
+  EXPECT_EQ(same.value().body, "Bearer secret|session=1\n");
+  // http://127.0.0.1:PORT → https://127.0.0.1:TLSPORT: another scheme (and port) is
+  // another origin, so neither reaches the https server.
+  auto crossed = get(nginx_->url("/r/https-credentials"), options);
+  ASSERT_TRUE(crossed.ok()) << describeResult(crossed);
+  EXPECT_EQ(crossed.value().body, "|\n");
+  ASSERT_EQ(crossed.value().history.size(), 1u);
+  EXPECT_EQ(crossed.value().history[0].code, 301);
+  EXPECT_EQ(crossed.value().history[0].request.headers.get("Authorization"), "Bearer secret");
+  ASSERT_TRUE(crossed.value().request);
+  EXPECT_EQ(crossed.value().request->url.scheme(), "https");
+  EXPECT_FALSE(crossed.value().request->headers.has("Authorization"));
+  EXPECT_FALSE(crossed.value().request->headers.has("Cookie"));
 }
 
 TEST_P(HttpsNginxTest, KeepAliveReusesOneTlsConnectionAsNginxLogs) {

@@ -37,6 +37,8 @@ namespace torsion_test {
 /// | `/r/loop-a` ⇄ `/r/loop-b` | a redirect loop |
 /// | `/r/ftp` | a redirect to `ftp://` |
 /// | `/method` | 200 with the request's method and `\n` as the body |
+/// | `/credentials` | 200 with the request's `Authorization`, `|`, its `Cookie` and `\n` |
+/// | `/r/credentials` → `/credentials` | a same-origin redirect (302) |
 ///
 /// gzip is on for `text/plain` (`.txt` files), of any size; nginx sends such responses
 /// chunked. The access log has one line per request:
@@ -44,7 +46,8 @@ namespace torsion_test {
 ///
 /// With `tls`, a second server serves the same root and locations over TLS on tlsPort()
 /// (on 127.0.0.1, and on 127.0.0.2 for host-name mismatch tests), and the plain server
-/// adds `/r/https` → `https://127.0.0.1:<tlsPort>/method`.
+/// adds `/r/https` → `https://127.0.0.1:<tlsPort>/method` and `/r/https-credentials` →
+/// `https://127.0.0.1:<tlsPort>/credentials` (both 301: the scheme changes, so the origin).
 struct NginxConfig {
   /// The TLS server's certificate chain and key (PEM files); both empty: no TLS server.
   struct TlsFiles {
@@ -233,7 +236,10 @@ class NginxServer {
         << "  server {\n"
         << "    listen 127.0.0.1:" << port_ << ";\n"
         << "    server_name localhost;\n";
-    if (config_.tls) out << "    location = /r/https { return 301 https://127.0.0.1:" << tlsPort_ << "/method; }\n";
+    if (config_.tls) {
+      out << "    location = /r/https { return 301 https://127.0.0.1:" << tlsPort_ << "/method; }\n"
+          << "    location = /r/https-credentials { return 301 https://127.0.0.1:" << tlsPort_ << "/credentials; }\n";
+    }
     writeLocations(out);
     if (config_.tls) {
       out << "  server {\n"
@@ -261,6 +267,9 @@ class NginxServer {
         << "    location = /r/loop-b { return 302 /r/loop-a; }\n"
         << "    location = /r/ftp { return 302 ftp://127.0.0.1/file; }\n"
         << "    location = /method { default_type text/plain; return 200 \"$request_method\\n\"; }\n"
+        << "    location = /r/credentials { return 302 /credentials; }\n"
+        << "    location = /credentials { default_type text/plain; return 200 \"$http_authorization|$http_cookie\\n\"; "
+           "}\n"
         << "  }\n";
   }
 
