@@ -120,10 +120,10 @@ class TunnelProtocol : public Protocol, private ResponseSink {
       transport().abortConnection();
       return;
     }
-    state_->phase = TunnelPhase::open;
     std::shared_ptr<Transport> connection = transportPtr();
     // The transport's reference to this protocol, which keeps it alive until we return.
     std::shared_ptr<Protocol> self = connection->replaceProtocol(*this, protocol);
+    state_->phase = TunnelPhase::open;  // from here the loss is the target protocol's
     protocol->makeConnection(connection);
     if (!rest.empty() && protocol->connected()) protocol->dataReceived(rest);
   }
