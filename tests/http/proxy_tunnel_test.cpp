@@ -55,6 +55,7 @@ TEST_F(ProxyTunnel, ConnectThenAnOriginFormRequestThroughTheTunnel) {
   EXPECT_EQ(agent.pool()->idleConnections(
                 ConnectionKey{"https", "example.com", 443, TunnelProxy{"proxy.test", 3128, "Basic dXNlcjpzZWNyZXQ="}}),
             1u);
+  connector(0)->dropConnection();  // a StringTransport reports no loss by itself
 }
 
 TEST_F(ProxyTunnel, TunnelsAreKeyedByTarget) {
@@ -81,6 +82,8 @@ TEST_F(ProxyTunnel, TunnelsAreKeyedByTarget) {
   auto plain = watch(agent.request("GET", "http://example.com/"));
   ASSERT_EQ(reactor.tcpClients.size(), 3u);
   EXPECT_EQ(take(accept(2)), "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  for (std::size_t i = 0; i < 3; ++i) connector(i)->dropConnection();  // no StringTransport ends by itself
+  EXPECT_TRUE(other->failure && plain->failure);
 }
 
 TEST_F(ProxyTunnel, ARefusalIsAProxyConnectErrorAndTheConnectionIsClosed) {
