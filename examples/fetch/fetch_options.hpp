@@ -32,7 +32,8 @@ struct FetchOptions {
   std::uint64_t maxBody = torsion::http::defaultMaxBodyBytes;
   bool compressed = false;
   std::string cafile;
-  std::string method;  ///< empty: GET, or POST with --data
+  std::optional<torsion::http::ProxyConfig> proxy;  ///< --proxy: for http:// and https://
+  std::string method;                               ///< empty: GET, or POST with --data
   torsion::http::Headers headers;
   std::optional<std::string> data;
   std::string outputDir;
@@ -43,7 +44,8 @@ struct FetchOptions {
 
 inline const char* usageText() {
   return "usage: fetch [--sequential | --concurrent | --both] [--timeout S] [--max-body BYTES] [--compressed]\n"
-         "             [--cafile PEM] [-X METHOD] [-H 'Name: value']... [--data STRING] [--output DIR] URL...\n"
+         "             [--cafile PEM] [--proxy URL] [-X METHOD] [-H 'Name: value']... [--data STRING] [--output DIR] "
+         "URL...\n"
          "       fetch [--pages N] [--delay-ms D] [--sequential | --concurrent | --both]\n"
          "\n"
          "Fetches each URL with torsion's HTTP client and prints one line per URL, in the order given:\n"
@@ -58,8 +60,11 @@ inline const char* usageText() {
          "  --timeout S          seconds allowed per URL, connecting included (default 30)\n"
          "  --max-body BYTES     the most body bytes accepted per URL (default 16777216)\n"
          "  --compressed         ask for gzip/deflate and decode it (the hash is of the decoded body)\n"
-         "  --cafile PEM         CA certificates for https:// (this build has no TLS yet: https:// URLs\n"
-         "                       fail with the library's 'TLS not available' error)\n"
+         "  --cafile PEM         trust only the CA certificates in PEM for https:// (default: the\n"
+         "                       system's trust store)\n"
+         "  --proxy URL          send every request through the HTTP proxy at URL (http://host:port):\n"
+         "                       http:// in absolute form, https:// through a CONNECT tunnel (TLS to\n"
+         "                       the server itself, verified against its name)\n"
          "  -X METHOD            the request method (default GET, or POST with --data)\n"
          "  -H 'Name: value'     a request header (repeatable)\n"
          "  --data STRING        the request body\n"
@@ -131,6 +136,15 @@ inline FetchOptions parseOptions(int argc, char** argv) {
     } else if (arg == "--cafile") {
       options.cafile = value();
       if (::access(options.cafile.c_str(), R_OK) != 0) usageError("--cafile: cannot read '" + options.cafile + "'");
+    } else if (arg == "--proxy") {
+      const std::string url(value());
+      try {
+        options.proxy = torsion::http::ProxyConfig::fromValues(url, "");
+      } catch (const torsion::http::InvalidUrlError& error) {
+        usageError(std::string("--proxy: ") + error.what());
+      }
+      if (!options.proxy) usageError("--proxy needs a URL such as http://127.0.0.1:3128");
+      options.proxy->schemes = {"http", "https"};
     } else if (arg == "-X") {
       options.method = value();
     } else if (arg == "-H") {

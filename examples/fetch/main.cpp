@@ -104,6 +104,8 @@ class Fetcher {
     agent.requestTimeout = options_.timeout;
     agent.decompress = options_.compressed;
     agent.maxDecodedBytes = options_.maxBody;
+    if (!options_.cafile.empty()) agent.trustRoot = torsion::tls::TrustRoot::fromCAFile(options_.cafile);
+    agent.proxy = options_.proxy;
     return agent;
   }
 

@@ -144,6 +144,33 @@ TEST_F(Redirects, SensitiveHeadersAreDroppedAcrossOrigins) {
   EXPECT_EQ(page->value->history.size(), 2u);
 }
 
+TEST_F(Redirects, ASchemeChangeAloneIsAnotherOrigin) {
+  // http://a.test:8443 → https://a.test:8443: same host and port, another scheme. The
+  // connection is plain here (the test reads the bytes); https_nginx_test does it in TLS.
+  AgentOptions options;
+  std::vector<std::string> schemes;
+  options.connect = [&](torsion::IReactorTCP& r, const ConnectionKey& key,
+                        std::shared_ptr<torsion::ClientFactory> factory, double timeout) {
+    schemes.push_back(key.scheme);
+    return r.connectTCP(key.host, key.port, std::move(factory), timeout);
+  };
+  Agent agent(reactor, nullptr, options);
+  Headers headers;
+  headers.add("Authorization", "Bearer secret");
+  headers.add("Cookie", "session=1");
+  auto page = watch(agent.request("GET", "http://a.test:8443/", headers));
+  auto first = accept(0);
+  EXPECT_NE(take(first).find("Authorization: Bearer secret"), std::string::npos);
+  first->receive(redirectTo(301, "https://a.test:8443/secure"));
+  auto second = accept(1);
+  const std::string sent = take(second);
+  EXPECT_EQ(sent.find("Authorization"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("Cookie"), std::string::npos) << sent;
+  EXPECT_EQ(schemes, (std::vector<std::string>{"http", "https"}));
+  second->receive(ok("secure"));
+  ASSERT_TRUE(page->value);
+}
+
 TEST_F(Redirects, NotFollowedWhenDisabled) {
   AgentOptions options;
   options.followRedirects = false;
@@ -254,7 +281,7 @@ TEST_F(Proxy, NoProxyRules) {
   EXPECT_FALSE(config->appliesTo(Url::parse("http://sub.example.com:8080/")));
   EXPECT_TRUE(config->appliesTo(Url::parse("http://notexample.com:8080/")));
   EXPECT_FALSE(config->appliesTo(Url::parse("http://[::1]/")));
-  EXPECT_FALSE(config->appliesTo(Url::parse("https://elsewhere/")));  // CONNECT awaits TLS
+  EXPECT_FALSE(config->appliesTo(Url::parse("https://elsewhere/")));  // http_proxy: http:// only
   EXPECT_FALSE(ProxyConfig::fromValues("", "x"));
   EXPECT_FALSE(ProxyConfig::fromValues("p:1", "*")->appliesTo(Url::parse("http://any/")));
   EXPECT_THROW(ProxyConfig::fromValues("https://p:1", ""), InvalidUrlError);

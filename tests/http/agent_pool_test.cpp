@@ -288,12 +288,31 @@ TEST_F(AgentPool, CancelWhileWaitingForTheResponseAbortsTheConnection) {
   EXPECT_EQ(agent.pool()->idleConnections(kKey), 0u);
 }
 
-TEST_F(AgentPool, HttpsFailsAtOnceWithoutSendingAnything) {
+TEST_F(AgentPool, HttpsIsTlsByDefault) {
   Agent agent(reactor);
+  auto d = agent.request("GET", "https://example.com/secret");
+  auto page = watch(d);
+  ASSERT_EQ(reactor.tcpClients.size(), 1u);
+  auto server = accept(0);
+  const std::string sent = take(server);
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(sent[0], '\x16') << "the first byte is not a TLS handshake record";  // a ClientHello
+  EXPECT_EQ(sent.find("GET"), std::string::npos);
+  EXPECT_NE(sent.find("example.com"), std::string::npos) << "no SNI";
+  EXPECT_FALSE(page->value || page->failure);
+  d.cancel();
+  EXPECT_TRUE(server->aborted());
+  connector(0)->dropConnection();  // the loss an aborted real transport reports
+}
+
+TEST_F(AgentPool, HttpsFailsAtOnceWithoutSendingAnythingThroughPlainConnect) {
+  AgentOptions options;
+  options.connect = torsion::http::plainConnect;
+  Agent agent(reactor, nullptr, options);
   auto page = watch(agent.request("GET", "https://example.com/secret"));
   ASSERT_TRUE(page->failure);
   EXPECT_TRUE(page->failure->check<TlsUnavailableError>()) << page->failure->toString();
-  EXPECT_NE(page->failure->getErrorMessage().find("TLS is not available"), std::string::npos);
+  EXPECT_NE(page->failure->getErrorMessage().find("plainConnect does not speak TLS"), std::string::npos);
   EXPECT_TRUE(reactor.tcpClients.empty());
 }
 

@@ -1,5 +1,6 @@
 // examples/fetch run for real, as other tools will run it: its stdout lines, its exit
-// status, offline, against nginx, on bad usage and on a refused port.
+// status, offline, against nginx (plain, TLS, and TLS through tinyproxy with --proxy), on
+// bad usage and on a refused port.
 #include <openssl/evp.h>
 
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@
 #include "nginx_server.hpp"
 #include "raw_socket.hpp"
 #include "subprocess.hpp"
+#include "tinyproxy_server.hpp"
+#include "tls_test_support.hpp"
 
 namespace torsion_test {
 namespace {
@@ -126,11 +129,48 @@ TEST(FetchExample, RefusedPortIsAnErrorLineAndExitOne) {
   EXPECT_EQ(lines(run.out).size(), 1u) << run.out;
 }
 
-TEST(FetchExample, HttpsSaysTlsIsNotAvailable) {
-  const auto run = runFetch({"https://127.0.0.1:1/"});
-  EXPECT_EQ(run.exitCode, 1) << run.out << run.err;
-  EXPECT_TRUE(run.out.starts_with("error https://127.0.0.1:1/: ")) << run.out;
-  EXPECT_NE(run.out.find("TLS"), std::string::npos) << run.out;
+TEST(FetchExample, HttpsWithCafilePrintsTheExactLine) {
+  if (auto reason = NginxServer::unavailableReason()) GTEST_SKIP() << *reason;
+  const auto& certificates = TestCertificates::get();
+  NginxConfig config;
+  config.tls = NginxConfig::TlsFiles{certificates.path("server.pem"), certificates.path("server.key")};
+  NginxServer nginx(config);
+  const std::string body = NginxServer::randomBytes(1024, 8);
+  nginx.writeFile("one-kib.bin", body);
+  const auto url = nginx.httpsUrl("/one-kib.bin");
+  const auto run = runFetch({"--cafile", certificates.path("ca.pem"), url});
+  EXPECT_EQ(run.exitCode, 0) << run.out << run.err;
+  EXPECT_EQ(run.out, "200 1024 " + sha256Hex(body) + " " + url + "\n");
+
+  // Without --cafile the system's roots do not know the test CA: an error line with the cause.
+  const auto untrusted = runFetch({url});
+  EXPECT_EQ(untrusted.exitCode, 1) << untrusted.out << untrusted.err;
+  EXPECT_TRUE(untrusted.out.starts_with("error " + url + ": ")) << untrusted.out;
+  EXPECT_NE(untrusted.out.find("certificate"), std::string::npos) << untrusted.out;
+}
+
+TEST(FetchExample, HttpsThroughAProxyWithTheProxyOption) {
+  if (auto reason = NginxServer::unavailableReason()) GTEST_SKIP() << *reason;
+  const auto& certificates = TestCertificates::get();
+  NginxConfig config;
+  config.tls = NginxConfig::TlsFiles{certificates.path("server.pem"), certificates.path("server.key")};
+  NginxServer nginx(config);
+  TinyproxyServer proxy(TinyproxyConfig{{nginx.tlsPort()}, "", ""});
+  const std::string body = NginxServer::randomBytes(1024, 9);
+  nginx.writeFile("one-kib.bin", body);
+  const auto url = nginx.httpsUrl("/one-kib.bin");
+  const std::string proxyUrl = "http://127.0.0.1:" + std::to_string(proxy.port());
+  const auto run = runFetch({"--cafile", certificates.path("ca.pem"), "--proxy", proxyUrl, url});
+  EXPECT_EQ(run.exitCode, 0) << run.out << run.err;
+  EXPECT_EQ(run.out, "200 1024 " + sha256Hex(body) + " " + url + "\n");
+  EXPECT_EQ(proxy.connectRequests("127.0.0.1:" + std::to_string(nginx.tlsPort())), 1u) << proxy.log();
+
+  // A port the proxy does not allow: an error line naming the proxy's 403.
+  const auto refusedUrl = "https://127.0.0.1:" + std::to_string(nginx.port()) + "/one-kib.bin";
+  const auto refused = runFetch({"--cafile", certificates.path("ca.pem"), "--proxy", proxyUrl, refusedUrl});
+  EXPECT_EQ(refused.exitCode, 1) << refused.out << refused.err;
+  EXPECT_TRUE(refused.out.starts_with("error " + refusedUrl + ": ")) << refused.out;
+  EXPECT_NE(refused.out.find("403"), std::string::npos) << refused.out;
 }
 
 TEST(FetchExample, BadUsageExitsTwoWithTheUsage) {
@@ -140,7 +180,9 @@ TEST(FetchExample, BadUsageExitsTwoWithTheUsage) {
                                              {"--timeout", "-1", "http://127.0.0.1/"},
                                              {"--sequential", "--concurrent", "http://127.0.0.1/"},
                                              {"-H", "no colon", "http://127.0.0.1/"},
-                                             {"-H", "Bad Name: x", "http://127.0.0.1/"}}) {
+                                             {"-H", "Bad Name: x", "http://127.0.0.1/"},
+                                             {"--proxy", "ftp://p:1", "http://127.0.0.1/"},
+                                             {"--proxy", "", "http://127.0.0.1/"}}) {
     const auto run = runFetch(args);
     EXPECT_EQ(run.exitCode, 2) << args[0] << ": " << run.err;
     EXPECT_EQ(run.out, "") << args[0];

@@ -70,6 +70,28 @@ TEST(ResponseParser, ContentLengthBody) {
   EXPECT_EQ(p.parser.bodyBytesReceived(), 5u);
 }
 
+TEST(ResponseParser, A2xxToConnectEndsWithItsHeadAndItsFramingIsIgnored) {
+  // RFC 9112 §6.3: the tunnel starts right after the head; the bytes after it are the
+  // tunnel's, and a Content-Length or Transfer-Encoding there means nothing.
+  for (const std::string framing :
+       {"Content-Length: 5\r\n", "Transfer-Encoding: chunked\r\n", "Content-Length: nonsense\r\n", ""}) {
+    ResponseParser parser;
+    RecordingSink sink;
+    parser.startResponse("CONNECT");
+    const std::string head = "HTTP/1.1 200 Connection established\r\n" + framing + "\r\n";
+    const std::string input = head + "\x16\x03\x01tunnel bytes";
+    EXPECT_EQ(parser.feed(input, sink), head.size()) << framing;
+    EXPECT_EQ(parser.state(), State::complete) << framing;
+    EXPECT_EQ(sink.events, (std::vector<std::string>{"head", "complete"})) << framing;
+    EXPECT_FALSE(parser.keepAlive()) << "a tunnel never carries another HTTP response";
+  }
+  // A refusal is an ordinary response with its body.
+  Parsed refused;
+  parse(refused, "HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope", "CONNECT");
+  EXPECT_EQ(refused.sink.body, "nope");
+  EXPECT_EQ(refused.sink.heads.at(0).code, 403);
+}
+
 TEST(ResponseParser, BodyBytesAreViewsOfTheInputNotCopies) {
   const std::string input =
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n";

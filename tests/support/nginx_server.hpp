@@ -37,17 +37,32 @@ namespace torsion_test {
 /// | `/r/loop-a` ⇄ `/r/loop-b` | a redirect loop |
 /// | `/r/ftp` | a redirect to `ftp://` |
 /// | `/method` | 200 with the request's method and `\n` as the body |
+/// | `/credentials` | 200 with the request's `Authorization`, `|`, its `Cookie` and `\n` |
+/// | `/r/credentials` → `/credentials` | a same-origin redirect (302) |
 ///
 /// gzip is on for `text/plain` (`.txt` files), of any size; nginx sends such responses
 /// chunked. The access log has one line per request:
 /// `<$connection> <$connection_requests> <method> <uri> <status> <body bytes sent>`.
+///
+/// With `tls`, a second server serves the same root and locations over TLS on tlsPort()
+/// (on 127.0.0.1, and on 127.0.0.2 for host-name mismatch tests), and the plain server
+/// adds `/r/https` → `https://127.0.0.1:<tlsPort>/method` and `/r/https-credentials` →
+/// `https://127.0.0.1:<tlsPort>/credentials` (both 301: the scheme changes, so the origin).
 struct NginxConfig {
+  /// The TLS server's certificate chain and key (PEM files); both empty: no TLS server.
+  struct TlsFiles {
+    std::string certificateChainFile;  ///< `ssl_certificate`
+    std::string privateKeyFile;        ///< `ssl_certificate_key`
+  };
+
   /// `keepalive_requests`: requests one connection may carry.
   int keepaliveRequests = 1000;
   /// `keepalive_timeout`, in seconds.
   int keepaliveTimeoutSeconds = 60;
   /// `worker_connections`.
   int workerConnections = 1024;
+  /// The TLS server's files, if there is one.
+  std::optional<TlsFiles> tls;
 };
 
 /// One line of the fixture's access log.
@@ -89,6 +104,7 @@ class NginxServer {
     std::string lastError;
     for (int attempt = 0; attempt < 8; ++attempt) {
       port_ = freePort();
+      if (config_.tls) tlsPort_ = freePort();
       writeConfig();
       if (tryStart(lastError)) return;
     }
@@ -106,6 +122,12 @@ class NginxServer {
 
   /// The port nginx listens on (on 127.0.0.1).
   std::uint16_t port() const noexcept { return port_; }
+  /// The port of the TLS server (0 without NginxConfig::tls).
+  std::uint16_t tlsPort() const noexcept { return tlsPort_; }
+  /// "https://`host`:TLSPORT" + `path` (the certificate decides which hosts verify).
+  std::string httpsUrl(const std::string& path, const std::string& host = "127.0.0.1") const {
+    return "https://" + host + ":" + std::to_string(tlsPort_) + path;
+  }
   /// "http://127.0.0.1:PORT" + `path`.
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   /// The document root: files written here are served at "/" + their name.
@@ -213,8 +235,29 @@ class NginxServer {
         << "  gzip on;\n  gzip_types text/plain;\n  gzip_min_length 0;\n"
         << "  server {\n"
         << "    listen 127.0.0.1:" << port_ << ";\n"
-        << "    server_name localhost;\n"
-        << "    root " << d << "/www;\n"
+        << "    server_name localhost;\n";
+    if (config_.tls) {
+      out << "    location = /r/https { return 301 https://127.0.0.1:" << tlsPort_ << "/method; }\n"
+          << "    location = /r/https-credentials { return 301 https://127.0.0.1:" << tlsPort_ << "/credentials; }\n";
+    }
+    writeLocations(out);
+    if (config_.tls) {
+      out << "  server {\n"
+          << "    listen 127.0.0.1:" << tlsPort_ << " ssl;\n"
+          << "    listen 127.0.0.2:" << tlsPort_ << " ssl;\n"
+          << "    server_name localhost;\n"
+          << "    ssl_certificate " << config_.tls->certificateChainFile << ";\n"
+          << "    ssl_certificate_key " << config_.tls->privateKeyFile << ";\n";
+      writeLocations(out);
+    }
+    out << "}\n";
+    if (!out) throw std::runtime_error("cannot write the nginx config");
+  }
+
+  // The root and locations of a server block, and its closing brace.
+  void writeLocations(std::ofstream& out) const {
+    const std::string d = dir_.string();
+    out << "    root " << d << "/www;\n"
         << "    location = /r/301 { return 301 /r/302; }\n"
         << "    location = /r/302 { return 302 /r/303; }\n"
         << "    location = /r/303 { return 303 /r/307; }\n"
@@ -224,9 +267,10 @@ class NginxServer {
         << "    location = /r/loop-b { return 302 /r/loop-a; }\n"
         << "    location = /r/ftp { return 302 ftp://127.0.0.1/file; }\n"
         << "    location = /method { default_type text/plain; return 200 \"$request_method\\n\"; }\n"
-        << "  }\n"
-        << "}\n";
-    if (!out) throw std::runtime_error("cannot write the nginx config");
+        << "    location = /r/credentials { return 302 /credentials; }\n"
+        << "    location = /credentials { default_type text/plain; return 200 \"$http_authorization|$http_cookie\\n\"; "
+           "}\n"
+        << "  }\n";
   }
 
   // Starts nginx on port_; true once it accepts, false (with the reason) if it exited.
@@ -260,6 +304,7 @@ class NginxServer {
   NginxConfig config_;
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
+  std::uint16_t tlsPort_ = 0;
   std::unique_ptr<Subprocess> process_;
 };
 

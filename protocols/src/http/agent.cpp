@@ -1,5 +1,6 @@
 // Agent: one request through the pool, with retry, redirects, decoding and timeouts.
 #include <torsion/http/agent.hpp>
+#include <torsion/http/tls_connect.hpp>
 
 #include <torsion/errors.hpp>
 #include <torsion/http/client_protocol.hpp>
@@ -84,9 +85,16 @@ class AgentRequest : public std::enable_shared_from_this<AgentRequest> {
     phase_ = Phase::connecting;
     const AgentOptions& options = core_->options;
     const bool proxied = options.proxy && options.proxy->appliesTo(request_.url);
-    request_.absoluteForm = proxied;
-    ConnectionKey key = proxied ? ConnectionKey{"http", options.proxy->host, options.proxy->port}
-                                : ConnectionKey{request_.url.scheme(), request_.url.host(), request_.url.port()};
+    // https through a proxy is a CONNECT tunnel carrying an origin-form request; http is
+    // an absolute-form request to the proxy itself.
+    const bool tunnelled = proxied && request_.url.scheme() == "https";
+    request_.absoluteForm = proxied && !tunnelled;
+    ConnectionKey key{request_.url.scheme(), request_.url.host(), request_.url.port(), std::nullopt};
+    if (tunnelled) {
+      key.tunnel = TunnelProxy{options.proxy->host, options.proxy->port, options.proxy->authorization};
+    } else if (proxied) {
+      key = ConnectionKey{"http", options.proxy->host, options.proxy->port, std::nullopt};
+    }
     auto self = shared_from_this();
     Deferred<PooledConnection> pending =
         core_->pool->getConnection(key, options.connect, options.connectTimeout, fresh);
@@ -228,6 +236,8 @@ struct Agent::Core : AgentCore {};
 Agent::Agent(IReactorTCP& reactor, IReactorTime& clock, std::shared_ptr<HTTPConnectionPool> pool,
              AgentOptions options) {
   if (!pool) pool = std::make_shared<HTTPConnectionPool>(reactor, clock);
+  // https must be verified TLS with no extra code: the default connect is tlsConnect.
+  if (!options.connect) options.connect = tlsConnect(options.trustRoot);
   core_ = std::make_shared<Core>(Core{{reactor, clock, std::move(pool), std::move(options)}});
 }
 

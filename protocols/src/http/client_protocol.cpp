@@ -2,6 +2,7 @@
 #include <torsion/http/client_protocol.hpp>
 
 #include <torsion/errors.hpp>
+#include <torsion/tls/errors.hpp>
 
 #include "body_stream.hpp"
 #include "http_chars.hpp"
@@ -330,7 +331,11 @@ void HTTP11ClientProtocol::fail(const Failure& reason) {
 void HTTP11ClientProtocol::connectionLost(const Failure& reason) {
   if (exchange_ && state_ != State::closed) {
     auto exchange = exchange_;
-    if (exchange->bodyState == Exchange::BodyState::producing) {
+    if (reason.check<tls::TLSError>()) {
+      // A TLS failure (a certificate that did not verify, a bad record) is the cause:
+      // the request fails with it, not with what the parser makes of the silence.
+      fail(reason);
+    } else if (exchange->bodyState == Exchange::BodyState::producing) {
       fail(Failure(RequestNotSentError("The connection was lost while the request was sent: " + reason.toString())));
     } else {
       try {

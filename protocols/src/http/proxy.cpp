@@ -5,6 +5,7 @@
 
 #include "http_chars.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 
@@ -60,7 +61,7 @@ std::string_view environment(const char* name, const char* fallback) {
 }  // namespace
 
 bool ProxyConfig::appliesTo(const Url& url) const {
-  if (url.scheme() != "http") return false;
+  if (std::find(schemes.begin(), schemes.end(), url.scheme()) == schemes.end()) return false;
   for (const auto& entry : noProxy) {
     if (entryMatches(entry, url)) return false;
   }
@@ -93,6 +94,7 @@ std::optional<ProxyConfig> ProxyConfig::fromValues(std::string_view httpProxy, s
   config.host = url.host();
   config.port = url.port();
   config.noProxy = parseNoProxy(noProxy);
+  config.schemes = {"http"};
   return config;
 }
 

@@ -44,7 +44,9 @@ void ResponseParser::startResponse(std::string_view requestMethod) {
   }
   state_ = State::statusLine;
   framing_ = Framing::none;
-  headRequest_ = requestMethod == "HEAD";
+  requestKind_ = requestMethod == "HEAD"      ? RequestKind::head
+                 : requestMethod == "CONNECT" ? RequestKind::connect
+                                              : RequestKind::other;
   closeAfter_ = false;
   responseBytes_ = 0;
   lineOffset_ = 0;
@@ -292,12 +294,19 @@ void ResponseParser::chooseFraming() {
     });
   }
   closeAfter_ = close || (head_.versionMinor == 0 && !keepAliveOption);
+  // A 2xx to CONNECT makes the connection a tunnel right after the head; its framing
+  // fields mean nothing and must be ignored, malformed or not (RFC 9112 §6.3).
+  if (requestKind_ == RequestKind::connect && head_.code >= 200 && head_.code < 300) {
+    framing_ = Framing::none;
+    closeAfter_ = true;
+    return;
+  }
 
   // A malformed or conflicting Content-Length is an error even where it frames nothing:
   // the server is broken, and the next response on the connection cannot be trusted.
   const bool hasLength = headers.has("Content-Length");
   const std::uint64_t length = hasLength ? contentLength() : 0;
-  if (headRequest_ || head_.code == 204 || head_.code == 304) {
+  if (requestKind_ == RequestKind::head || head_.code == 204 || head_.code == 304) {
     framing_ = Framing::none;
     return;
   }

@@ -11,7 +11,9 @@
 #include <torsion/http/headers.hpp>
 #include <torsion/http/proxy.hpp>
 #include <torsion/http/response.hpp>
+#include <torsion/http/tls_connect.hpp>
 #include <torsion/reactor_interfaces.hpp>
+#include <torsion/tls/options.hpp>
 
 #include <concepts>
 #include <cstdint>
@@ -45,7 +47,11 @@ struct AgentOptions {
   /// The HTTP proxy for http:// URLs, or nullopt for direct connections (see
   /// ProxyConfig::fromEnvironment for `http_proxy`/`no_proxy`).
   std::optional<ProxyConfig> proxy;
-  /// Opens connections; plainConnect by default (https fails with TlsUnavailableError).
+  /// The roots an https server's certificate must chain to, for the default `connect`:
+  /// the system's trust store, or `torsion::tls::TrustRoot::fromCAFile("ca.pem")`.
+  tls::TrustRoot trustRoot = tls::platformTrust();
+  /// Opens connections; when empty, `tlsConnect(trustRoot)`: verified TLS for https,
+  /// plain TCP for http. Set it to plainConnect to refuse https (TlsUnavailableError).
   ConnectFunction connect;
 };
 
@@ -66,7 +72,10 @@ struct AgentOptions {
 ///   more than redirectLimit a RedirectLimitError. The redirects followed are in
 ///   Response::history.
 /// - Errors that need no connection fail the Deferred at once: an invalid URL or method,
-///   https without TLS (TlsUnavailableError).
+///   https through a ConnectFunction without TLS such as plainConnect (TlsUnavailableError).
+/// - https is verified TLS by default (tlsConnect with AgentOptions::trustRoot): a
+///   certificate that does not verify fails the request with a torsion::tls::TLSError
+///   naming the cause, before any request byte is sent.
 /// - Cancelling the Deferred aborts the request: it leaves the queue, stops connecting,
 ///   or closes the connection (never reused).
 ///

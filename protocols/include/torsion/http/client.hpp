@@ -10,5 +10,8 @@
 #include <torsion/http/get_page.hpp>
 #include <torsion/http/headers.hpp>
 #include <torsion/http/proxy.hpp>
+#include <torsion/http/proxy_tunnel.hpp>
 #include <torsion/http/response.hpp>
+#include <torsion/http/tls_connect.hpp>
 #include <torsion/http/url.hpp>
+#include <torsion/tls/errors.hpp>

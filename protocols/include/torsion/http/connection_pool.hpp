@@ -44,7 +44,7 @@ struct PooledConnection {
 
 /// Persistent connections for Agents (Twisted's `HTTPConnectionPool`, with a queue).
 ///
-/// Per key (scheme, host, port) it keeps idle connections for reuse, caps the
+/// Per key (scheme, host, port, and the proxy of a CONNECT tunnel) it keeps idle connections for reuse, caps the
 /// connections open at maxConnectionsPerHost and queues the requests beyond the cap in
 /// arrival order. A connection returns to the pool by itself when its response ends and
 /// it may be reused; a connection the server closes while idle is dropped; an idle one

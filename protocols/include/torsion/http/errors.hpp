@@ -101,17 +101,36 @@ class DecompressionError : public HttpError {
   using HttpError::HttpError;
 };
 
-/// An `https://` URL in a build without TLS (or an Agent whose ConnectFunction cannot
-/// open TLS connections): the request fails at once, before any byte is sent, so a
-/// request meant for TLS never goes out in plain text.
+/// An `https://` URL through a ConnectFunction that cannot open TLS connections
+/// (plainConnect): the request fails at once, before any byte is sent, so a request
+/// meant for TLS never goes out in plain text.
 ///
 /// Thread safety: an exception value: safe to copy between threads; not to share mutably.
 class TlsUnavailableError : public HttpError {
  public:
   /// @param message details.
   explicit TlsUnavailableError(
-      const std::string& message = "https:// needs TLS, which is not available in this build of torsion")
+      const std::string& message = "https:// needs TLS, which this ConnectFunction does not provide")
       : HttpError(message) {}
+};
+
+/// An HTTP proxy did not open the tunnel a CONNECT request asked for (https through a
+/// proxy): it answered with a status other than 2xx, answered with something that is not
+/// HTTP, or closed the connection first. what() names the proxy, the target and the
+/// status; the connection to the proxy is closed, never reused.
+///
+/// Thread safety: an exception value: safe to copy between threads; not to share mutably.
+class ProxyConnectError : public HttpError {
+ public:
+  /// @param message details.
+  /// @param code the proxy's status code, or 0 when it sent none.
+  explicit ProxyConnectError(const std::string& message, int code = 0) : HttpError(message), code_(code) {}
+
+  /// The status code of the proxy's answer (403, 407, 502, ...), or 0 when there was none.
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
 };
 
 /// Base of the errors of following redirects.

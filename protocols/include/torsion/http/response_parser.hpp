@@ -67,7 +67,9 @@ struct ResponseLimits {
 /// (RFC 9112), without ever buffering the body: body bytes go to the sink as views of
 /// the bytes fed. Only a line that is cut between two feeds is copied (and capped).
 ///
-/// Framing (RFC 9112 §6.3): no body after a HEAD request, or for 1xx, 204 and 304;
+/// Framing (RFC 9112 §6.3): no body after a HEAD request, or for 1xx, 204 and 304; a 2xx
+/// answer to CONNECT ends with its head (the connection is a tunnel from there on, so
+/// its Content-Length and Transfer-Encoding are ignored and keepAlive() is false);
 /// `Transfer-Encoding` whose last coding is `chunked` (extensions ignored, trailers
 /// kept), any other final coding reads until close (codings other than chunked are not
 /// undone); otherwise `Content-Length`; otherwise until close. With both
@@ -124,7 +126,8 @@ class ResponseParser {
   explicit ResponseParser(ResponseLimits limits = {});
 
   /// Expects a new response, to a request made with `requestMethod` (a HEAD request's
-  /// response has no body). Allowed in State::idle and State::complete.
+  /// response has no body, nor a CONNECT request's 2xx). Allowed in State::idle and
+  /// State::complete.
   /// @param requestMethod the request's method, such as "GET" or "HEAD".
   /// @throws std::logic_error in any other state.
   void startResponse(std::string_view requestMethod);
@@ -182,7 +185,9 @@ class ResponseParser {
   ResponseLimits limits_;
   State state_ = State::idle;
   Framing framing_ = Framing::none;
-  bool headRequest_ = false;
+  /// What the request asked for, as far as the response's framing cares.
+  enum class RequestKind { other, head, connect };
+  RequestKind requestKind_ = RequestKind::other;
   bool closeAfter_ = false;                  // the framing or the headers forbid reuse
   std::uint64_t responseBytes_ = 0;          // bytes of this response consumed so far
   std::uint64_t lineOffset_ = 0;             // where the line being parsed starts, for errors
