@@ -40,14 +40,7 @@ const bool openSslCounted = CRYPTO_set_mem_functions(countedMalloc, countedReall
 using torsion_test::BackendTest;
 using torsion_test::runUntil;
 
-class TlsAllocation : public BackendTest {
- protected:
-  void SetUp() override {
-    if (isAttachedAsio())
-      GTEST_SKIP() << "asio-attached allocates in steady state even over plain TCP (the conformance allocation "
-                      "test's open finding)";
-  }
-};
+class TlsAllocation : public BackendTest {};
 
 class Echo : public torsion::Protocol {
   void dataReceived(torsion::Bytes data) override { transport().write(data); }
