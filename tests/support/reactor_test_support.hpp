@@ -32,6 +32,26 @@ inline double threadCpuSeconds() {
   return static_cast<double>(spent.tv_sec) + static_cast<double>(spent.tv_nsec) / 1e9;
 }
 
+/// Tells, from its construction on, whether the calling thread's loop slept or spun. A
+/// fault that could make the loop busy (no descriptor to accept with, an error that stays
+/// readable) must leave its CPU time well under the wall time.
+class SpinCheck {
+ public:
+  SpinCheck() : wallStart_(now()), cpuStart_(threadCpuSeconds()) {}
+
+  /// Success when the thread's CPU time since construction is under half the wall time.
+  ::testing::AssertionResult slept() const {
+    const double wall = now() - wallStart_;
+    const double cpu = threadCpuSeconds() - cpuStart_;
+    if (cpu < 0.5 * wall) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "the loop spun: " << cpu << " s of CPU in " << wall << " s";
+  }
+
+ private:
+  double wallStart_;
+  double cpuStart_;
+};
+
 /// Iterates `reactor` until `done()` is true or `timeoutSeconds` pass (5 s unless given).
 /// Every wait in a test goes through here (or runFor), so no test can hang: on timeout
 /// the result is a failure naming `what`, for ASSERT_TRUE.
