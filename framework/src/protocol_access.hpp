@@ -3,12 +3,22 @@
 
 #include <torsion/protocol.hpp>
 
+#include <memory>
+#include <utility>
+
 namespace torsion::detail {
 
 struct ProtocolAccess {
   /// `protocol` as a HalfCloseableProtocol, or nullptr: a flag read, not a dynamic_cast.
   static HalfCloseableProtocol* halfCloseable(Protocol& protocol) noexcept {
     return protocol.halfCloseable_ ? static_cast<HalfCloseableProtocol*>(&protocol) : nullptr;
+  }
+
+  /// Points a connected protocol at another transport without calling connectionMade:
+  /// its later writes go to `transport` (a wrapper inserted under it on a live
+  /// connection, ProtocolWrapper::wrapConnected).
+  static void setTransport(Protocol& protocol, std::shared_ptr<Transport> transport) noexcept {
+    protocol.transport_ = std::move(transport);
   }
 
   /// Before connectionLost: connected() becomes false.

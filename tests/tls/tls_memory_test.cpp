@@ -1,5 +1,6 @@
 // TLS over testing::StringTransport (no sockets): the wrapper works over any transport,
 // flow control passes through it, and the handshake timeout runs on the transport's clock.
+#include <torsion/protocol_wrapper.hpp>
 #include <torsion/testing.hpp>
 #include <torsion/tls.hpp>
 
@@ -197,6 +198,38 @@ TEST(TlsMemoryTest, StartTlsOverStringTransports) {
   serverSide->reportConnectionLost();
   clientSide->reportConnectionLost();
   ASSERT_TRUE(serverSeen.lost && clientSeen.lost);
+}
+
+TEST(TlsMemoryTest, StartTlsOverAPolicyWrappedConnection) {
+  // The server's protocol sits behind a WrappingFactory (as under a policy); startTLS puts
+  // TLS between the policy's wrapper and the protocol, and the policy still counts it.
+  Seen serverSeen, clientSeen;
+  auto wrapping =
+      std::make_shared<torsion::WrappingFactory>(torsion::Factory::forProtocol<Recorder>(std::ref(serverSeen)));
+  auto serverSide = std::make_shared<StringTransport>();
+  auto clientSide = std::make_shared<StringTransport>();
+  std::shared_ptr<torsion::Protocol> policy = wrapping->buildProtocol(serverSide->getPeer());
+  serverSide->makeConnection(*policy);
+  torsion::Protocol& server = *static_cast<torsion::ProtocolWrapper&>(*policy).wrappedProtocolPtr();
+  Recorder client(clientSeen);
+  clientSide->makeConnection(client);
+  tls::startTLS(server, serverOptions());
+  tls::startTLS(client, clientOptions());
+  client.transport().write("secret");
+  for (int round = 0; round < 10 && !(clientSide->value().empty() && serverSide->value().empty()); ++round) {
+    std::string toServer = clientSide->value(), toClient = serverSide->value();
+    clientSide->clear();
+    serverSide->clear();
+    if (!toServer.empty()) serverSide->receive(toServer);
+    if (!toClient.empty()) clientSide->receive(toClient);
+  }
+  EXPECT_TRUE(serverSeen.handshake);
+  EXPECT_EQ(serverSeen.received, "secret");
+  EXPECT_EQ(wrapping->connectionCount(), 1u);
+  serverSide->reportConnectionLost();
+  clientSide->reportConnectionLost();
+  EXPECT_TRUE(serverSeen.lost && clientSeen.lost);
+  EXPECT_EQ(wrapping->connectionCount(), 0u);
 }
 
 }  // namespace
