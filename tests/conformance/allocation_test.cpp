@@ -11,15 +11,9 @@
 #include <string>
 
 #include "allocation_counter.hpp"
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-
-#include "reactor_test_support.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::runUntil;
 
 class Allocation : public BackendTest {};
 

@@ -12,15 +12,9 @@
 #include <memory>
 #include <string>
 
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Fd;
-using torsion_test::runUntil;
 
 class Lifetimes : public BackendTest {};
 

@@ -13,16 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Fd;
-using torsion_test::runUntil;
-using torsion_test::ScriptedProtocol;
 
 // A ScriptedProtocol that records its destruction in a shared journal.
 class JournaledProtocol : public ScriptedProtocol {
