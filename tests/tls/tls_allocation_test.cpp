@@ -13,9 +13,8 @@
 #include <string>
 
 #include "allocation_counter.hpp"
-#include "reactor_test_support.hpp"
 #include "test_reactor.hpp"
-#include "tls_test_support.hpp"
+#include "tls_names.hpp"
 
 namespace {
 
@@ -36,9 +35,6 @@ void countedFree(void* memory, const char*, int) { std::free(memory); }
 // Static initialisation runs before main, so before OpenSSL's first allocation; OpenSSL
 // refuses new functions once it has allocated (then the test below fails).
 const bool openSslCounted = CRYPTO_set_mem_functions(countedMalloc, countedRealloc, countedFree) == 1;
-
-using torsion_test::BackendTest;
-using torsion_test::runUntil;
 
 class TlsAllocation : public BackendTest {};
 

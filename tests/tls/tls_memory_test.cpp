@@ -6,17 +6,9 @@
 
 #include <string>
 
-#include "tls_test_support.hpp"
+#include "tls_names.hpp"
 
 namespace {
-
-using torsion_test::clientOptions;
-using torsion_test::Recorder;
-using torsion_test::Seen;
-using torsion_test::serverOptions;
-using torsion_test::tlsKind;
-namespace tls = torsion::tls;
-using torsion::testing::StringTransport;
 
 // A client and a server TLS protocol over two StringTransports, pumped by hand.
 struct MemoryPair {

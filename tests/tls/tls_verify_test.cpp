@@ -5,18 +5,10 @@
 
 #include <string>
 
-#include "reactor_test_support.hpp"
-#include "tls_test_support.hpp"
+#include "loopback_server.hpp"
+#include "tls_names.hpp"
 
 namespace {
-
-using torsion_test::clientOptions;
-using torsion_test::Recorder;
-using torsion_test::runUntil;
-using torsion_test::Seen;
-using torsion_test::TestCertificates;
-using torsion_test::tlsKind;
-namespace tls = torsion::tls;
 
 class TlsVerifyTest : public torsion_test::BackendTest {
  protected:
@@ -157,10 +149,8 @@ class StartTlsClient : public torsion::protocols::LineReceiver, public tls::IHan
 TEST_P(TlsVerifyTest, StartTlsMidStream) {
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  auto port =
-      reactor.listenTCP(0, torsion::Factory::forProtocol<StartTlsServer>(std::ref(serverSeen)), 50, "127.0.0.1");
-  reactor.connectTCP("127.0.0.1", port->getHost().port,
-                     torsion::ClientFactory::forProtocol<StartTlsClient>(std::ref(clientSeen)));
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<StartTlsServer>(std::ref(serverSeen)));
+  server.connect(torsion::ClientFactory::forProtocol<StartTlsClient>(std::ref(clientSeen)));
   ASSERT_TRUE(runUntil(
       reactor, [&] { return clientSeen.lost && serverSeen.lost; }, 10, "the STARTTLS exchange"));
   EXPECT_EQ(serverSeen.received, "STARTTLS|secret|");
