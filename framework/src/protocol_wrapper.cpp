@@ -5,8 +5,27 @@
 #include <utility>
 
 #include "protocol_access.hpp"
+#include "reactor_access.hpp"
+#include "reactor_core.hpp"
 
 namespace torsion {
+
+namespace {
+
+// Lets go of a wrapped protocol whose connection was lost. On a reactor it goes to the
+// release step with the connections, so that its destructor never runs inside the
+// dispatch that lost the connection; a transport without a reactor (a test's
+// StringTransport) dispatches nothing, so it is dropped at once.
+struct ReleaseWrapped {
+  Transport* real;
+  std::shared_ptr<Protocol> wrapped;
+  ~ReleaseWrapped() {
+    Reactor* reactor = real != nullptr ? real->reactor() : nullptr;
+    if (reactor != nullptr && wrapped) detail::ReactorAccess::core(*reactor).disposeAfterPass(std::move(wrapped));
+  }
+};
+
+}  // namespace
 
 ProtocolWrapper::ProtocolWrapper(std::shared_ptr<WrappingFactory> owner, std::shared_ptr<Protocol> wrapped)
     : factory_(std::move(owner)), wrapped_(std::move(wrapped)) {}
@@ -36,8 +55,10 @@ void ProtocolWrapper::dataReceived(Bytes data) {
 // was told, is what keeps the two from keeping each other alive.
 void ProtocolWrapper::connectionLost(const Failure& reason) {
   if (factory_) factory_->unregisterProtocol(*this);
-  std::shared_ptr<Protocol> wrapped = std::move(wrapped_);
-  if (wrapped && wrapped->connected()) detail::ProtocolAccess::deliverConnectionLost(*wrapped, reason);
+  ReleaseWrapped release{lower(), std::move(wrapped_)};
+  if (release.wrapped && release.wrapped->connected()) {
+    detail::ProtocolAccess::deliverConnectionLost(*release.wrapped, reason);
+  }
 }
 
 void ProtocolWrapper::write(Bytes data) {

@@ -42,7 +42,9 @@ class WrappingFactory;
 /// transport. The wrapped protocol holds the wrapper as its transport, and the wrapper
 /// lets the wrapped protocol go once it was told of the loss, so the two never keep each
 /// other alive: afterwards writes through the wrapper are dropped, connected() is false
-/// and wrappedProtocolPtr() is null.
+/// and wrappedProtocolPtr() is null. On a reactor the wrapped protocol goes to the
+/// reactor's release step, as every connection's protocol does, so it is never destroyed
+/// inside the dispatch that lost the connection.
 ///
 /// The wrapper is not half-closeable: the peer's FIN ends the connection for the
 /// wrapped protocol too.
