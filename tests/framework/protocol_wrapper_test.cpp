@@ -65,7 +65,8 @@ TEST(ProtocolWrapper, AWrapperCanBeInsertedOverAnotherWrapper) {
   std::shared_ptr<torsion::Protocol> lower = wrapping->buildProtocol(transport->getPeer());
   transport->makeConnection(*lower);
   auto& policy = static_cast<ProtocolWrapper&>(*lower);
-  auto& inner = static_cast<ScriptedProtocol&>(*policy.wrappedProtocolPtr());
+  auto kept = std::static_pointer_cast<ScriptedProtocol>(policy.wrappedProtocolPtr());  // read after the loss
+  ScriptedProtocol& inner = *kept;
   auto upper = std::make_shared<Shouting>();
   upper->wrapConnected(inner);
   EXPECT_EQ(policy.wrappedProtocolPtr(), upper);

@@ -138,7 +138,17 @@ std::shared_ptr<torsion::Factory> scripted(Built<ScriptedProtocol>& built) {
 }
 
 /// Builds a protocol from `factory` for `peer` and connects it to a new StringTransport.
+/// Ends the connection when it goes (a no-op if the test did): a wrapped protocol holds
+/// its wrapper as its transport until the loss, as on a real connection.
 struct Wired {
+  Wired() = default;
+  Wired(Wired&&) noexcept = default;
+  Wired& operator=(Wired&&) noexcept = default;
+  Wired(const Wired&) = delete;
+  Wired& operator=(const Wired&) = delete;
+  ~Wired() {
+    if (transport) transport->reportConnectionLost();
+  }
   std::shared_ptr<torsion::Protocol> protocol;
   std::shared_ptr<StringTransport> transport;
 };

@@ -10,6 +10,19 @@
 
 namespace {
 
+// Moves bytes both ways between two StringTransports until neither side has more to say.
+void pumpBoth(StringTransport& clientSide, StringTransport& serverSide) {
+  for (int rounds = 0; rounds < 100; ++rounds) {
+    std::string toServer = clientSide.value();
+    std::string toClient = serverSide.value();
+    if (toServer.empty() && toClient.empty()) return;
+    clientSide.clear();
+    serverSide.clear();
+    if (!toServer.empty()) serverSide.receive(toServer);
+    if (!toClient.empty()) clientSide.receive(toClient);
+  }
+}
+
 // A client and a server TLS protocol over two StringTransports, pumped by hand.
 struct MemoryPair {
   MemoryPair() {
@@ -30,17 +43,7 @@ struct MemoryPair {
   MemoryPair(const MemoryPair&) = delete;
   MemoryPair& operator=(const MemoryPair&) = delete;
   // Moves bytes both ways until neither side has more to say.
-  void pump() {
-    for (int rounds = 0; rounds < 100; ++rounds) {
-      std::string toServer = clientSide->value();
-      std::string toClient = serverSide->value();
-      if (toServer.empty() && toClient.empty()) return;
-      clientSide->clear();
-      serverSide->clear();
-      if (!toServer.empty()) serverSide->receive(toServer);
-      if (!toClient.empty()) clientSide->receive(toClient);
-    }
-  }
+  void pump() { pumpBoth(*clientSide, *serverSide); }
   Seen serverSeen, clientSeen;
   std::shared_ptr<StringTransport> serverSide = std::make_shared<StringTransport>();
   std::shared_ptr<StringTransport> clientSide = std::make_shared<StringTransport>();
@@ -177,13 +180,7 @@ TEST(TlsMemoryTest, StartTlsOverStringTransports) {
   EXPECT_EQ(&client.transport(), &tlsTransport);
   client.transport().write("secret");
   EXPECT_EQ(clientSide->value().find("secret"), std::string::npos);
-  for (int round = 0; round < 10 && !(clientSide->value().empty() && serverSide->value().empty()); ++round) {
-    std::string toServer = clientSide->value(), toClient = serverSide->value();
-    clientSide->clear();
-    serverSide->clear();
-    if (!toServer.empty()) serverSide->receive(toServer);
-    if (!toClient.empty()) clientSide->receive(toClient);
-  }
+  pumpBoth(*clientSide, *serverSide);
   EXPECT_TRUE(clientSeen.handshake);
   EXPECT_EQ(serverSeen.received, "STARTTLS\nsecret");
   EXPECT_EQ(clientSeen.received, "GO\n");
@@ -208,13 +205,7 @@ TEST(TlsMemoryTest, StartTlsOverAPolicyWrappedConnection) {
   tls::startTLS(server, serverOptions());
   tls::startTLS(client, clientOptions());
   client.transport().write("secret");
-  for (int round = 0; round < 10 && !(clientSide->value().empty() && serverSide->value().empty()); ++round) {
-    std::string toServer = clientSide->value(), toClient = serverSide->value();
-    clientSide->clear();
-    serverSide->clear();
-    if (!toServer.empty()) serverSide->receive(toServer);
-    if (!toClient.empty()) clientSide->receive(toClient);
-  }
+  pumpBoth(*clientSide, *serverSide);
   EXPECT_TRUE(serverSeen.handshake);
   EXPECT_EQ(serverSeen.received, "secret");
   EXPECT_EQ(wrapping->connectionCount(), 1u);
