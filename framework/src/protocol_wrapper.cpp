@@ -12,9 +12,10 @@ namespace torsion {
 
 namespace {
 
-// Lets go of a wrapped protocol whose connection was lost. On a reactor it goes to the
-// release step with the connections, so that its destructor never runs inside the
-// dispatch that lost the connection; a transport without a reactor (a test's
+// Lets go of a protocol that is off its connection (a wrapped protocol whose connection
+// was lost, a protocol that switched its connection to another). On a reactor it goes
+// to the release step with the connections, so that its destructor never runs inside
+// the dispatch that took it off; a transport without a reactor (a test's
 // StringTransport) dispatches nothing, so it is dropped at once.
 struct ReleaseWrapped {
   Transport* real;
@@ -129,6 +130,18 @@ Transport& ProtocolWrapper::need(const char* what) const {
   if (lower() == nullptr || !Protocol::connected())
     throw std::logic_error(std::string(what) + ": the wrapped connection is gone");
   return *lower();
+}
+
+void switchProtocol(Protocol& current, std::shared_ptr<Protocol> next, Bytes firstBytes) {
+  if (!next) throw std::invalid_argument("switchProtocol: the new protocol is null");
+  std::shared_ptr<Transport> real = current.transportPtr();
+  if (!real || !current.connected()) throw std::logic_error("switchProtocol: the protocol is not connected");
+  std::shared_ptr<Protocol> incoming = next;  // alive through its hooks, whatever the transport does
+  ReleaseWrapped release{real.get(), real->replaceProtocol(current, std::move(next))};
+  detail::ProtocolAccess::markDisconnected(current);
+  detail::ProtocolAccess::connectionEnded(current);
+  incoming->makeConnection(real);
+  if (!firstBytes.empty() && incoming->connected()) incoming->dataReceived(firstBytes);
 }
 
 WrappingFactory::WrappingFactory(std::shared_ptr<Factory> wrapped) : wrapped_(std::move(wrapped)) {

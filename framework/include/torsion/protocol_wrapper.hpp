@@ -1,5 +1,6 @@
 // Public. ProtocolWrapper and WrappingFactory: the one way a protocol stands between a
-// transport and another protocol (the policies in torsion::protocols, TLS, startTLS).
+// transport and another protocol (the policies in torsion::protocols, TLS, startTLS), and
+// switchProtocol, the one way a protocol hands its live connection to another.
 #pragma once
 
 #include <torsion/address.hpp>
@@ -249,5 +250,28 @@ class WrappingFactory : public ClientFactory {
   std::shared_ptr<Factory> wrapped_;
   std::unordered_set<ProtocolWrapper*> live_;
 };
+
+/// Hands the live connection of `current` to `next`, for a protocol whose job ends once
+/// the connection is set up (an endpoint's connect, an HTTP proxy's CONNECT tunnel):
+/// the transport delivers to `next` from now on (Transport::replaceProtocol, the step
+/// ProtocolWrapper::wrapConnected takes too), `next`'s connectionMade runs with the same
+/// transport, and then `firstBytes`, bytes `current` received but that belong to `next`,
+/// are `next`'s first dataReceived. `current` is off the connection: its connected() is
+/// false, its callLater timers are cancelled and its connectionLost never runs; the
+/// transport's reference to it goes to the reactor's release step, so it may call this
+/// from inside its own hooks.
+///
+/// Unlike a ProtocolWrapper, nothing stays between the transport and `next`: a
+/// half-closeable `next` stays half-closeable, and `next` may later startTLS.
+///
+/// @code
+/// void connectionMade() override {  // a protocol that only sets the connection up
+///   torsion::switchProtocol(*this, std::make_shared<Chat>());
+/// }
+/// @endcode
+/// @throws std::invalid_argument if `next` is null.
+/// @throws std::logic_error if `current` is not connected, or as
+/// Transport::replaceProtocol (nothing is changed then).
+void switchProtocol(Protocol& current, std::shared_ptr<Protocol> next, Bytes firstBytes = {});
 
 }  // namespace torsion
