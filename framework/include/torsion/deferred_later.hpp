@@ -18,7 +18,7 @@ namespace torsion {
 inline Deferred<void> deferLater(IReactorTime& clock, double seconds) {
   auto call = std::make_shared<DelayedCall>();
   Deferred<void> deferred([call](Deferred<void>&) {
-    if (call->active()) call->cancel();
+    cancelIfActive(*call);
   });
   *call = clock.callLater(seconds, [deferred]() mutable { deferred.callback(); });
   return deferred;
