@@ -28,8 +28,8 @@ struct ProtocolAccess {
   /// and its whileConnected callbacks disarmed. Every transport calls it.
   static void connectionEnded(Protocol& protocol) noexcept { protocol.lifetime_.end(); }
 
-  /// Tells `protocol` its connection is gone, in the one order every transport (and the
-  /// endpoint's wrapping protocol) uses: connected() becomes false, connectionLost runs,
+  /// Tells `protocol` its connection is gone, in the one order every transport (and
+  /// ProtocolWrapper) uses: connected() becomes false, connectionLost runs,
   /// then its lifetime ends, even when connectionLost throws (the exception goes on to
   /// the caller, which reports it).
   static void deliverConnectionLost(Protocol& protocol, const Failure& reason) {
