@@ -1,8 +1,8 @@
 #include <torsion/endpoints.hpp>
 #include <torsion/errors.hpp>
+#include <torsion/protocol_wrapper.hpp>
 
 #include "endpoint_description.hpp"
-#include "protocol_access.hpp"
 
 #include <stdexcept>
 #include <utility>
@@ -28,41 +28,32 @@ struct PendingConnect {
   bool settled = false;
 };
 
-// Stands between the transport and the user's protocol, as Twisted's endpoint wrapping
-// protocol: its connectionMade connects the user's protocol and then fires the
+// The endpoint's protocol of a new connection (Twisted's endpoint wrapping protocol):
+// its connectionMade hands the connection to the user's protocol and then fires the
 // Deferred, so the Deferred fires right after the user's connectionMade without asking
-// the reactor for anything but the connection. Everything else is passed through.
-// A half-closeable user protocol gets a half-closeable wrapper (the transport decides
-// what to do with a FIN by the type of its protocol).
-template <class Base>
-class WrappingProtocol : public Base {
+// the reactor for anything but the connection. Twisted's wrapper stays and forwards
+// every call; this one has nothing to intercept afterwards, so it steps aside
+// (switchProtocol) rather than staying as a ProtocolWrapper: the user's protocol is then
+// the transport's own, its transport() is the real one, a half-closeable protocol stays
+// half-closeable (a ProtocolWrapper is not), and it can startTLS.
+class EndpointProtocol final : public Protocol {
  public:
-  WrappingProtocol(std::shared_ptr<Protocol> wrapped, std::shared_ptr<PendingConnect> pending)
-      : wrapped_(std::move(wrapped)), pending_(std::move(pending)) {}
+  EndpointProtocol(std::shared_ptr<Protocol> user, std::shared_ptr<PendingConnect> pending)
+      : user_(std::move(user)), pending_(std::move(pending)) {}
 
   void connectionMade() override {
-    wrapped_->makeConnection(this->transportPtr());
-    pending_->succeed(wrapped_);
-  }
-  void dataReceived(Bytes data) override { wrapped_->dataReceived(data); }
-  void connectionLost(const Failure& reason) override {
-    // The transport ends the wrapper's lifetime; the user's protocol needs the same.
-    detail::ProtocolAccess::deliverConnectionLost(*wrapped_, reason);
+    std::shared_ptr<PendingConnect> pending = pending_;  // this protocol is off the connection below
+    std::shared_ptr<Protocol> user = user_;
+    switchProtocol(*this, user);
+    pending->succeed(user);
   }
 
- protected:
-  std::shared_ptr<Protocol> wrapped_;
+ private:
+  std::shared_ptr<Protocol> user_;
   std::shared_ptr<PendingConnect> pending_;
 };
 
-class HalfCloseableWrappingProtocol final : public WrappingProtocol<HalfCloseableProtocol> {
- public:
-  using WrappingProtocol::WrappingProtocol;
-  void readConnectionLost() override { static_cast<HalfCloseableProtocol&>(*wrapped_).readConnectionLost(); }
-  void writeConnectionLost() override { static_cast<HalfCloseableProtocol&>(*wrapped_).writeConnectionLost(); }
-};
-
-// Wraps the user's factory: builds the user's protocol inside a wrapper, and settles
+// Wraps the user's factory: builds the user's protocol behind an EndpointProtocol, and settles
 // the Deferred if the attempt fails (or the connection is lost before connectionMade
 // completed, e.g. because it threw).
 class EndpointClientFactory final : public ClientFactory {
@@ -73,10 +64,7 @@ class EndpointClientFactory final : public ClientFactory {
   std::shared_ptr<Protocol> buildProtocol(const Address& address) override {
     auto built = wrapped_->buildProtocol(address);
     if (!built) return nullptr;
-    if (dynamic_cast<HalfCloseableProtocol*>(built.get()) != nullptr) {
-      return std::make_shared<HalfCloseableWrappingProtocol>(std::move(built), pending_);
-    }
-    return std::make_shared<WrappingProtocol<Protocol>>(std::move(built), pending_);
+    return std::make_shared<EndpointProtocol>(std::move(built), pending_);
   }
   void startFactory() override { wrapped_->doStart(); }
   void stopFactory() override { wrapped_->doStop(); }

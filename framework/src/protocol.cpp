@@ -1,6 +1,5 @@
 #include <torsion/factory.hpp>
 #include <torsion/protocol.hpp>
-#include <torsion/protocol_wrapping.hpp>
 #include <torsion/reactor.hpp>
 #include <torsion/transport.hpp>
 
@@ -64,23 +63,6 @@ std::size_t Transport::maxQueuedOutput() const {
 
 std::shared_ptr<Protocol> Transport::replaceProtocol(Protocol&, std::shared_ptr<Protocol>) {
   throw std::logic_error("replaceProtocol: this kind of transport cannot change its protocol");
-}
-
-void ProtocolWrapping::deliverConnectionLost(Protocol& inner, const Failure& reason) {
-  detail::ProtocolAccess::deliverConnectionLost(inner, reason);
-}
-
-void ProtocolWrapping::setTransport(Protocol& inner, std::shared_ptr<Transport> transport) {
-  inner.transport_ = std::move(transport);
-}
-
-std::shared_ptr<Protocol> ProtocolWrapping::insertWrapper(Protocol& inner, const std::shared_ptr<Protocol>& wrapper,
-                                                          std::shared_ptr<Transport> wrapperTransport) {
-  std::shared_ptr<Transport> lower = inner.transportPtr();
-  if (!lower || !inner.connected()) throw std::logic_error("insertWrapper: the protocol is not connected");
-  std::shared_ptr<Protocol> kept = lower->replaceProtocol(inner, wrapper);
-  inner.transport_ = std::move(wrapperTransport);
-  return kept;
 }
 
 std::shared_ptr<Protocol> Factory::buildProtocol(const Address&) {

@@ -3,12 +3,22 @@
 
 #include <torsion/protocol.hpp>
 
+#include <memory>
+#include <utility>
+
 namespace torsion::detail {
 
 struct ProtocolAccess {
   /// `protocol` as a HalfCloseableProtocol, or nullptr: a flag read, not a dynamic_cast.
   static HalfCloseableProtocol* halfCloseable(Protocol& protocol) noexcept {
     return protocol.halfCloseable_ ? static_cast<HalfCloseableProtocol*>(&protocol) : nullptr;
+  }
+
+  /// Points a connected protocol at another transport without calling connectionMade:
+  /// its later writes go to `transport` (a wrapper inserted under it on a live
+  /// connection, ProtocolWrapper::wrapConnected).
+  static void setTransport(Protocol& protocol, std::shared_ptr<Transport> transport) noexcept {
+    protocol.transport_ = std::move(transport);
   }
 
   /// Before connectionLost: connected() becomes false.
@@ -18,8 +28,8 @@ struct ProtocolAccess {
   /// and its whileConnected callbacks disarmed. Every transport calls it.
   static void connectionEnded(Protocol& protocol) noexcept { protocol.lifetime_.end(); }
 
-  /// Tells `protocol` its connection is gone, in the one order every transport (and the
-  /// endpoint's wrapping protocol) uses: connected() becomes false, connectionLost runs,
+  /// Tells `protocol` its connection is gone, in the one order every transport (and
+  /// ProtocolWrapper) uses: connected() becomes false, connectionLost runs,
   /// then its lifetime ends, even when connectionLost throws (the exception goes on to
   /// the caller, which reports it).
   static void deliverConnectionLost(Protocol& protocol, const Failure& reason) {

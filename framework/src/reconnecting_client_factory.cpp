@@ -55,7 +55,7 @@ void ReconnectingClientFactory::retry(Connector& target) {
 }
 
 void ReconnectingClientFactory::stopTrying() {
-  if (callID_.active()) callID_.cancel();
+  cancelIfActive(callID_);
   callID_ = DelayedCall();
   continueTrying = false;  // before stopConnecting, whose failure callback must not retry
   if (auto current = connector.lock(); current && current->state() == Connector::State::connecting) {

@@ -100,14 +100,14 @@ LoopingCall LoopingCall::withCount(IReactorTime& clock, std::function<void(std::
 }
 
 LoopingCall::~LoopingCall() {
-  if (state_ && state_->call.active()) state_->call.cancel();
+  if (state_) cancelIfActive(state_->call);
 }
 
 LoopingCall::LoopingCall(LoopingCall&&) noexcept = default;
 
 LoopingCall& LoopingCall::operator=(LoopingCall&& other) noexcept {
   if (this != &other) {
-    if (state_ && state_->call.active()) state_->call.cancel();
+    if (state_) cancelIfActive(state_->call);
     state_ = std::move(other.state_);
   }
   return *this;

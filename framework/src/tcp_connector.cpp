@@ -156,7 +156,7 @@ void TcpConnector::doWrite() {
 }
 
 void TcpConnector::connected() {
-  if (timeoutCall_.active()) timeoutCall_.cancel();
+  cancelIfActive(timeoutCall_);
   core_.forget(*this);
   int fd = fd_;
   fd_ = -1;
@@ -178,7 +178,7 @@ void TcpConnector::connected() {
 
 void TcpConnector::failed(const Failure& reason) {
   closeSocket();
-  if (timeoutCall_.active()) timeoutCall_.cancel();
+  cancelIfActive(timeoutCall_);
   state_ = State::disconnected;
   ++attempt_;
   auto self = std::static_pointer_cast<TcpConnector>(shared_from_this());

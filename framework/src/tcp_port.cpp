@@ -75,7 +75,7 @@ StreamPort::~StreamPort() {
 
 void StreamPort::stopListening() {
   if (fd_ < 0) return;
-  if (resumeAccepting_.active()) resumeAccepting_.cancel();
+  cancelIfActive(resumeAccepting_);
   core_.forget(*this);
   ::close(fd_);
   fd_ = -1;

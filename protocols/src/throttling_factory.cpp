@@ -34,24 +34,18 @@ class ThrottlingProtocol final : public ProtocolWrapper {
     ProtocolWrapper::unregisterProducer();
   }
 
-  void throttleReads() { transport().pauseProducing(); }
-  void unthrottleReads() { transport().resumeProducing(); }
-  void throttleWrites() {
-    if (producer_) producer_->pauseProducing();
-  }
-  void unthrottleWrites() {
-    if (producer_) producer_->resumeProducing();
+  // Reading is paused on the real transport; writing through the producer the wrapped
+  // protocol registered (a protocol without one cannot be made to write less).
+  void throttleReads(bool paused) { paused ? transport().pauseProducing() : transport().resumeProducing(); }
+  void throttleWrites(bool paused) {
+    if (!producer_) return;
+    paused ? producer_->pauseProducing() : producer_->resumeProducing();
   }
 
  private:
   ThrottlingFactory& throttling_;  // owned by the base class's factory pointer
   std::shared_ptr<IPushProducer> producer_;
 };
-
-template <class Step>
-void forEachThrottled(const WrappingFactory& factory, Step step) {
-  for (ProtocolWrapper* wrapper : factory.liveProtocols()) step(static_cast<ThrottlingProtocol&>(*wrapper));
-}
 
 }  // namespace
 
@@ -78,77 +72,59 @@ std::shared_ptr<Protocol> ThrottlingFactory::buildProtocol(const Address& addres
 void ThrottlingFactory::registerProtocol(ProtocolWrapper& wrapper) {
   WrappingFactory::registerProtocol(wrapper);
   // A connection made while reading is throttled waits with the others.
-  if (readsThrottled_) static_cast<ThrottlingProtocol&>(wrapper).throttleReads();
+  if (reads_.throttled) static_cast<ThrottlingProtocol&>(wrapper).throttleReads(true);
   if (connectionCount() != 1) return;
-  if (readLimit > 0) checkReads_ = schedule(1, &ThrottlingFactory::checkReadBandwidth);
-  if (writeLimit > 0) checkWrites_ = schedule(1, &ThrottlingFactory::checkWriteBandwidth);
+  for (Way way : {Way::reads, Way::writes}) {
+    if (limit(way) > 0) direction(way).check = schedule(1, way, &ThrottlingFactory::checkBandwidth);
+  }
 }
 
 void ThrottlingFactory::unregisterProtocol(ProtocolWrapper& wrapper) {
   WrappingFactory::unregisterProtocol(wrapper);
   if (connectionCount() == 0) {
     cancelTimers();
-    readsThrottled_ = false;
-    writesThrottled_ = false;
+    reads_.throttled = false;
+    writes_.throttled = false;
   }
 }
 
-DelayedCall ThrottlingFactory::schedule(double seconds, void (ThrottlingFactory::*step)()) {
+DelayedCall ThrottlingFactory::schedule(double seconds, Way way, void (ThrottlingFactory::*step)(Way)) {
   // The factory may go before the clock: the timer holds it weakly.
   std::weak_ptr<Factory> weak = weak_from_this();
-  return clock_.callLater(seconds, [weak, step] {
-    if (auto factory = weak.lock()) (static_cast<ThrottlingFactory&>(*factory).*step)();
+  return clock_.callLater(seconds, [weak, way, step] {
+    if (auto factory = weak.lock()) (static_cast<ThrottlingFactory&>(*factory).*step)(way);
   });
 }
 
 void ThrottlingFactory::cancelTimers() {
-  for (DelayedCall* call : {&checkReads_, &checkWrites_, &unthrottleReads_, &unthrottleWrites_}) {
-    if (call->active()) call->cancel();
-    *call = DelayedCall();
+  for (Direction* way : {&reads_, &writes_}) {
+    for (DelayedCall* call : {&way->check, &way->unthrottle}) {
+      cancelIfActive(*call);
+      *call = DelayedCall();
+    }
   }
 }
 
-void ThrottlingFactory::checkReadBandwidth() {
-  if (readLimit > 0 && readThisSecond_ > readLimit && !readsThrottled_) {
-    throttleReads();
+void ThrottlingFactory::checkBandwidth(Way way) {
+  Direction& counted = direction(way);
+  const std::uint64_t most = limit(way);
+  if (most > 0 && counted.thisSecond > most && !counted.throttled) {
+    setThrottled(way, true);
     // Paused for as long as the excess takes at the limit.
-    const double pause = static_cast<double>(readThisSecond_) / static_cast<double>(readLimit) - 1.0;
-    unthrottleReads_ = schedule(pause, &ThrottlingFactory::unthrottleReads);
+    const double pause = static_cast<double>(counted.thisSecond) / static_cast<double>(most) - 1.0;
+    counted.unthrottle = schedule(pause, way, &ThrottlingFactory::unthrottle);
   }
-  totalRead_ += readThisSecond_;
-  readThisSecond_ = 0;
-  checkReads_ = schedule(1, &ThrottlingFactory::checkReadBandwidth);
+  counted.total += counted.thisSecond;
+  counted.thisSecond = 0;
+  counted.check = schedule(1, way, &ThrottlingFactory::checkBandwidth);
 }
 
-void ThrottlingFactory::checkWriteBandwidth() {
-  if (writeLimit > 0 && writtenThisSecond_ > writeLimit && !writesThrottled_) {
-    throttleWrites();
-    const double pause = static_cast<double>(writtenThisSecond_) / static_cast<double>(writeLimit) - 1.0;
-    unthrottleWrites_ = schedule(pause, &ThrottlingFactory::unthrottleWrites);
+void ThrottlingFactory::setThrottled(Way way, bool throttled) {
+  direction(way).throttled = throttled;
+  for (ProtocolWrapper* wrapper : liveProtocols()) {
+    auto& connection = static_cast<ThrottlingProtocol&>(*wrapper);
+    way == Way::reads ? connection.throttleReads(throttled) : connection.throttleWrites(throttled);
   }
-  totalWritten_ += writtenThisSecond_;
-  writtenThisSecond_ = 0;
-  checkWrites_ = schedule(1, &ThrottlingFactory::checkWriteBandwidth);
-}
-
-void ThrottlingFactory::throttleReads() {
-  readsThrottled_ = true;
-  forEachThrottled(*this, [](ThrottlingProtocol& p) { p.throttleReads(); });
-}
-
-void ThrottlingFactory::unthrottleReads() {
-  readsThrottled_ = false;
-  forEachThrottled(*this, [](ThrottlingProtocol& p) { p.unthrottleReads(); });
-}
-
-void ThrottlingFactory::throttleWrites() {
-  writesThrottled_ = true;
-  forEachThrottled(*this, [](ThrottlingProtocol& p) { p.throttleWrites(); });
-}
-
-void ThrottlingFactory::unthrottleWrites() {
-  writesThrottled_ = false;
-  forEachThrottled(*this, [](ThrottlingProtocol& p) { p.unthrottleWrites(); });
 }
 
 }  // namespace torsion::protocols

@@ -11,15 +11,9 @@
 #include <string>
 
 #include "allocation_counter.hpp"
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-
-#include "reactor_test_support.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::runUntil;
 
 class Allocation : public BackendTest {};
 
@@ -39,34 +33,11 @@ TEST(AllocationCounter, CountsEveryOperatorNew) {
   EXPECT_EQ(*boxedSink, 42);
 }
 
-class EchoServer : public torsion::Protocol {
-  void dataReceived(torsion::Bytes data) override { transport().write(data); }
-};
-
-// Sends `message`, waits for all of it to come back, sends it again; counts round trips.
-// Nothing here allocates after connectionMade, so any allocation is the framework's.
-class PingClient : public torsion::Protocol {
- public:
-  PingClient(const std::string* message, long* roundTrips) : message_(message), roundTrips_(roundTrips) {}
-  void connectionMade() override { transport().write(*message_); }
-  void dataReceived(torsion::Bytes data) override {
-    for (std::size_t i = 0; i < data.size(); ++i) mismatches += data[i] != (*message_)[received_ + i];
-    received_ += data.size();
-    if (received_ < message_->size()) return;
-    received_ = 0;
-    ++*roundTrips_;
-    transport().write(*message_);
-  }
-  long mismatches = 0;
-
- private:
-  const std::string* message_;
-  long* roundTrips_;
-  std::size_t received_ = 0;
-};
-
 // Runs `warmUp` round trips of `size`-byte messages, then counts the allocations of the
 // next `measured` ones.
+using torsion_test::EchoServer;
+using torsion_test::PingClient;
+
 std::uint64_t allocationsPerExchange(const std::string& backend, std::size_t size, long warmUp, long measured) {
   const std::string message(size, 'm');
   long roundTrips = 0;

@@ -8,20 +8,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Built;
-using torsion_test::Fd;
-using torsion_test::LogCapture;
-using torsion_test::runUntil;
-using torsion_test::ScriptedHalfCloseProtocol;
-using torsion_test::ScriptedProtocol;
 
 class CallbackErrors : public BackendTest {};
 

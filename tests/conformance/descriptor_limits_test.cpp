@@ -10,19 +10,10 @@
 
 #include <string>
 
+#include "conformance_names.hpp"
 #include "descriptor_table.hpp"
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Built;
-using torsion_test::Fd;
-using torsion_test::runUntil;
-using torsion_test::ScriptedProtocol;
 
 class DescriptorLimits : public BackendTest {};
 

@@ -20,18 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 #include "subprocess.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Built;
-using torsion_test::Fd;
-using torsion_test::runUntil;
-using torsion_test::ScriptedProtocol;
 
 constexpr const char* kControl = "TORSION_ENFILE_CONTROL";
 constexpr const char* kEnfileText = "Too many open files in system";

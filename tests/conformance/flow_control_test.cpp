@@ -12,18 +12,9 @@
 #include <chrono>
 #include <string>
 
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Built;
-using torsion_test::Fd;
-using torsion_test::runUntil;
-using torsion_test::ScriptedProtocol;
 
 class FlowControl : public BackendTest {};
 

@@ -20,16 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::Built;
-using torsion_test::Fd;
-using torsion_test::runUntil;
-using torsion_test::ScriptedProtocol;
 
 // From here on, io_uring_setup fails with EPERM in this process.
 void forbidIoUring() {

@@ -12,15 +12,9 @@
 #include <memory>
 #include <string>
 
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Fd;
-using torsion_test::runUntil;
 
 class Lifetimes : public BackendTest {};
 
@@ -163,9 +157,9 @@ TEST_P(Lifetimes, AProtocolReachesItsReactorThroughItsTransport) {
       reactor, [&] { return *matches == 2; }, 5, "both ends' connectionMade"));
 }
 
-// A protocol connected through an endpoint sits behind the endpoint's wrapping protocol;
-// its bound timers must end with its connection all the same (the wrapper passes the end
-// of the connection on), while the protocol itself is still alive, held by the test.
+// A protocol connected through an endpoint was handed its connection by the endpoint's
+// protocol; its bound timers must end with its connection all the same, while the
+// protocol itself is still alive, held by the test.
 class EndpointClient : public torsion::Protocol {
  public:
   void connectionMade() override {

@@ -6,17 +6,9 @@
 #include <memory>
 #include <thread>
 
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Built;
-using torsion_test::runUntil;
-using torsion_test::ScriptedProtocol;
 
 class LoopThread : public BackendTest {
  protected:

@@ -6,6 +6,7 @@
 // its connectionLost asks connection B to close. B closes later in the same pass (after
 // the dispatch), so a protocol destroyed only after that pass's release step is destroyed
 // after B's connectionLost. Destroyed inside A's doRead, it would come first.
+#include <torsion/protocol_wrapper.hpp>
 #include <torsion/reactor.hpp>
 
 #include <algorithm>
@@ -13,16 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Fd;
-using torsion_test::runUntil;
-using torsion_test::ScriptedProtocol;
 
 // A ScriptedProtocol that records its destruction in a shared journal.
 class JournaledProtocol : public ScriptedProtocol {
@@ -39,7 +33,7 @@ class ProtocolDestruction : public BackendTest {};
 
 // `closeA` ends connection A from the peer's side in the way under test (its transport
 // then drops A's protocol from inside doRead); the journal shows the order.
-void checkDestroyedAfterThePass(const std::string& backend, void (*closeA)(Fd&)) {
+void checkDestroyedAfterThePass(const std::string& backend, void (*closeA)(Fd&), bool throughWrapper = false) {
   std::vector<std::string> journal;
   std::weak_ptr<JournaledProtocol> first;
   std::weak_ptr<JournaledProtocol> second;
@@ -58,7 +52,9 @@ void checkDestroyedAfterThePass(const std::string& backend, void (*closeA)(Fd&))
     };
     return protocol;  // held only by its transport from here on
   };
-  auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+  std::shared_ptr<torsion::Factory> listening = factory;
+  if (throughWrapper) listening = std::make_shared<torsion::WrappingFactory>(factory);
+  auto port = reactor.listenTCP(0, listening, 50, "127.0.0.1");
   Fd a = torsion_test::connectLoopback(port->getHost().port);
   ASSERT_TRUE(runUntil(
       reactor, [&] { return !first.expired(); }, 5, "A's accept"));
@@ -84,6 +80,13 @@ TEST_P(ProtocolDestruction, NotInsideDoReadOnACleanClose) {
 
 TEST_P(ProtocolDestruction, NotInsideDoReadOnAReset) {
   checkDestroyedAfterThePass(backend(), [](Fd& fd) { torsion_test::resetAndClose(fd); });
+}
+
+// The same for a protocol behind a ProtocolWrapper (a policy, TLS): the wrapper lets it go
+// in its connectionLost, and hands it to the release step rather than dropping it there.
+TEST_P(ProtocolDestruction, AWrappedProtocolNotInsideDoRead) {
+  checkDestroyedAfterThePass(
+      backend(), [](Fd& fd) { fd.reset(); }, true);
 }
 
 TORSION_INSTANTIATE_FOR_EVERY_BACKEND(ProtocolDestruction);

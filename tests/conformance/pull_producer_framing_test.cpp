@@ -11,14 +11,9 @@
 #include <memory>
 #include <string>
 
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Fd;
-using torsion_test::runUntil;
 
 constexpr std::size_t kStreamBytes = 10u << 20;
 

@@ -11,13 +11,9 @@
 #include <csignal>
 #include <thread>
 
-#include "raw_socket.hpp"
-
-#include "reactor_test_support.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
 
 class ReactorPoolThreads : public BackendTest {
  protected:

@@ -16,10 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 
 namespace {
 
@@ -78,11 +75,6 @@ extern "C" int getaddrinfo(const char* node, const char* service, const addrinfo
 }
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Built;
-using torsion_test::runUntil;
-using torsion_test::ScriptedProtocol;
 
 class Resolver : public BackendTest {
  protected:

@@ -9,16 +9,9 @@
 #include <span>
 #include <string>
 
-#include "loopback_server.hpp"
-#include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
-#include "scripted_protocols.hpp"
+#include "conformance_names.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::Built;
-using torsion_test::ScriptedProtocol;
 
 class TcpEcho : public BackendTest {};
 

@@ -11,13 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "reactor_test_support.hpp"
+#include "conformance_names.hpp"
 #include "thread_state.hpp"
 
 namespace {
-
-using torsion_test::BackendTest;
-using torsion_test::runUntil;
 
 class Threads : public BackendTest {};
 

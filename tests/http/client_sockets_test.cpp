@@ -3,6 +3,7 @@
 #include <torsion/http/client.hpp>
 #include <torsion/torsion.hpp>
 
+#include "loopback_server.hpp"
 #include "reactor_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -46,8 +47,8 @@ TEST_P(HttpClientSockets, GetPostAndKeepAliveReuse) {
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
   int connections = 0;
-  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)), 50, "127.0.0.1");
-  const std::string base = "http://127.0.0.1:" + std::to_string(port->getHost().port);
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)));
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.portNumber());
 
   Agent agent(reactor);
   std::vector<std::string> bodies;
@@ -83,7 +84,7 @@ TEST_P(HttpClientSockets, TheAgentsConnectionsHaveNagleOff) {
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
   int connections = 0;
-  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)));
   std::vector<std::shared_ptr<torsion::Connector>> connectors;
   AgentOptions options;
   options.connect = [&connectors](torsion::IReactorTCP& r, const ConnectionKey& key,
@@ -95,7 +96,7 @@ TEST_P(HttpClientSockets, TheAgentsConnectionsHaveNagleOff) {
   std::optional<std::string> body;
   std::optional<torsion::Failure> failure;
   agent
-      .request("POST", "http://127.0.0.1:" + std::to_string(port->getHost().port) + "/form", {},
+      .request("POST", "http://127.0.0.1:" + std::to_string(server.portNumber()) + "/form", {},
                std::make_shared<StringBodyProducer>("a=b"))
       .addCallback(readBody)
       .addCallbacks([&](const Response& r) { body = r.body; }, [&](const torsion::Failure& f) { failure = f; });
@@ -115,18 +116,17 @@ class SilentServer : public torsion::Protocol {};
 TEST_P(HttpClientSockets, TheReactorMayGoBeforeTheAgentWithRequestsInFlight) {
   auto reactor = std::make_unique<torsion_test::TestReactor>(backend());
   int connections = 0;
-  auto answering =
-      (*reactor)->listenTCP(0, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)), 50, "127.0.0.1");
-  auto silent = (*reactor)->listenTCP(0, torsion::Factory::forProtocol<SilentServer>(), 50, "127.0.0.1");
+  torsion_test::LoopbackServer answering(**reactor, torsion::Factory::forProtocol<TinyServer>(std::ref(connections)));
+  torsion_test::LoopbackServer silent(**reactor, torsion::Factory::forProtocol<SilentServer>());
   Agent agent(**reactor);
   std::optional<torsion::Failure> inFlight;
   bool idleReady = false;
-  agent.request("GET", "http://127.0.0.1:" + std::to_string(answering->getHost().port) + "/")
+  agent.request("GET", "http://127.0.0.1:" + std::to_string(answering.portNumber()) + "/")
       .addCallback(readBody)
       .addCallback([&](const Response&) { idleReady = true; });
   ASSERT_TRUE(torsion_test::runUntil(
       **reactor, [&] { return idleReady; }, 10, "the first response"));
-  agent.request("GET", "http://127.0.0.1:" + std::to_string(silent->getHost().port) + "/")
+  agent.request("GET", "http://127.0.0.1:" + std::to_string(silent.portNumber()) + "/")
       .addErrback([&](const torsion::Failure& f) {
         inFlight = f;
         return Response();

@@ -1,13 +1,13 @@
-// The policies (TimeoutMixin, ProtocolWrapper/WrappingFactory, the connection limits,
-// ThrottlingFactory, TimeoutFactory) on StringTransport and Clock; no sockets. The
-// socket side is in the conformance suite (policies_socket_test.cpp).
+// The policies (TimeoutMixin, the connection limits, ThrottlingFactory, TimeoutFactory) on
+// StringTransport and Clock; no sockets. The socket side is in the conformance suite
+// (policies_socket_test.cpp); ProtocolWrapper and WrappingFactory, which they are built
+// on, are tested in framework/protocol_wrapper_test.cpp.
 #include <torsion/protocols/limit_connections.hpp>
 
 #include <gtest/gtest.h>
 #include <torsion/errors.hpp>
 #include <torsion/factory.hpp>
 #include <torsion/protocol.hpp>
-#include <torsion/protocols/protocol_wrapper.hpp>
 #include <torsion/protocols/throttling_factory.hpp>
 #include <torsion/protocols/timeout_factory.hpp>
 #include <torsion/protocols/timeout_mixin.hpp>
@@ -19,21 +19,23 @@
 #include <vector>
 
 #include "scripted_protocols.hpp"
+#include "wired_connection.hpp"
 
 namespace {
 
 using torsion::Address;
 using torsion::protocols::LimitConnectionsByPeer;
 using torsion::protocols::LimitTotalConnectionsFactory;
-using torsion::protocols::ProtocolWrapper;
 using torsion::protocols::ThrottlingFactory;
 using torsion::protocols::TimeoutFactory;
 using torsion::protocols::TimeoutMixin;
-using torsion::protocols::WrappingFactory;
 using torsion::testing::Clock;
 using torsion::testing::StringTransport;
 using torsion_test::Built;
+using torsion_test::RecordingProducer;
 using torsion_test::ScriptedProtocol;
+using torsion_test::wire;
+using torsion_test::Wired;
 
 const Address kPeerA{Address::Family::ipv4, "192.168.1.1", 1000};
 const Address kPeerB{Address::Family::ipv4, "192.168.1.2", 1000};
@@ -113,134 +115,8 @@ TEST(TimeoutMixin, TheTimerDiesWithTheConnection) {
   EXPECT_TRUE(c.clock.getDelayedCalls().empty());
 }
 
-// ---------------------------------------------------------------- ProtocolWrapper
-
-class RecordingProducer : public torsion::IPushProducer {
- public:
-  int pauses = 0;
-  int resumes = 0;
-  int stops = 0;
-  void pauseProducing() override { ++pauses; }
-  void resumeProducing() override { ++resumes; }
-  void stopProducing() override { ++stops; }
-};
-
-class CountingFactory : public torsion::Factory {
- public:
-  int starts = 0;
-  int stops = 0;
-  void startFactory() override { ++starts; }
-  void stopFactory() override { ++stops; }
-};
-
 std::shared_ptr<torsion::Factory> scripted(Built<ScriptedProtocol>& built) {
   return torsion_test::recordingFactory<ScriptedProtocol>(built);
-}
-
-/// Builds a protocol from `factory` for `peer` and connects it to a new StringTransport.
-struct Wired {
-  std::shared_ptr<torsion::Protocol> protocol;
-  std::shared_ptr<StringTransport> transport;
-};
-Wired wire(torsion::Factory& factory, const Address& peer = kPeerA, Clock* clock = nullptr) {
-  Wired wired;
-  wired.protocol = factory.buildProtocol(peer);
-  if (!wired.protocol) return wired;
-  wired.transport = std::make_shared<StringTransport>(Address{Address::Family::ipv4, "10.0.0.1", 80}, peer);
-  wired.transport->setClock(clock);
-  wired.transport->makeConnection(*wired.protocol);
-  return wired;
-}
-
-TEST(ProtocolWrapper, PassesBytesFlowControlAndTheLossThrough) {
-  Built<ScriptedProtocol> built;
-  auto inner = std::make_shared<CountingFactory>();
-  inner->protocol = [&built] {
-    built.all.push_back(std::make_shared<ScriptedProtocol>());
-    return built.all.back();
-  };
-  auto wrapping = std::make_shared<WrappingFactory>(inner);
-  wrapping->doStart();
-  EXPECT_EQ(inner->starts, 1);
-
-  Wired w = wire(*wrapping);
-  ASSERT_TRUE(w.protocol);
-  ScriptedProtocol& p = built.back();
-  EXPECT_EQ(p.madeCount, 1);
-  EXPECT_EQ(wrapping->connectionCount(), 1u);
-  EXPECT_NE(p.transportPtr(), w.transport);  // the wrapper's transport, not the real one
-  EXPECT_EQ(p.transport().getPeer().host, "192.168.1.1");
-
-  w.transport->receive("hello");
-  EXPECT_EQ(p.received, "hello");
-  p.transport().write("out");
-  const torsion::Bytes pieces[] = {"a", "b"};
-  p.transport().writeSequence(pieces);
-  EXPECT_EQ(w.transport->value(), "outab");
-
-  auto producer = std::make_shared<RecordingProducer>();
-  p.transport().registerProducer(producer, true);
-  EXPECT_EQ(w.transport->producer(), producer);
-  EXPECT_THROW(p.transport().registerProducer(producer, true), std::logic_error);
-  p.transport().pauseProducing();
-  EXPECT_EQ(w.transport->producerState(), StringTransport::ProducerState::paused);
-  p.transport().resumeProducing();
-  EXPECT_EQ(w.transport->producerState(), StringTransport::ProducerState::producing);
-  p.transport().unregisterProducer();
-  EXPECT_EQ(w.transport->producer(), nullptr);
-
-  p.transport().loseConnection();
-  EXPECT_TRUE(w.transport->disconnecting());
-  EXPECT_TRUE(p.transport().disconnecting());
-  w.transport->reportConnectionLost();
-  EXPECT_EQ(p.lostCount, 1);
-  EXPECT_TRUE(p.lostWith<torsion::ConnectionDone>());
-  EXPECT_FALSE(p.connected());
-  EXPECT_EQ(wrapping->connectionCount(), 0u);
-  w.transport->reportConnectionLost();  // again: nothing reaches the inner protocol
-  EXPECT_EQ(p.lostCount, 1);
-
-  wrapping->doStop();
-  EXPECT_EQ(inner->stops, 1);
-}
-
-TEST(ProtocolWrapper, TheInnerProtocolsTimersDieWithTheConnectionAndAKeptProtocolFindsADeadTransport) {
-  Clock clock;
-  Built<ScriptedProtocol> built;
-  auto wrapping = std::make_shared<WrappingFactory>(scripted(built));
-  std::shared_ptr<ScriptedProtocol> kept;
-  {
-    Wired w = wire(*wrapping, kPeerA, &clock);
-    kept = built.all.back();
-    int fired = 0;
-    kept->callLater(1, [&] { ++fired; });
-    w.transport->reportConnectionLost(torsion::Failure(torsion::ConnectionLost()));
-    clock.advance(2);
-    EXPECT_EQ(fired, 0);
-    built.all.clear();
-  }  // the wrapper and the real transport are gone; the inner protocol is kept
-  EXPECT_FALSE(kept->transport().connected());
-  kept->transport().write("dropped");  // harmless
-  EXPECT_THROW(kept->transport().setTcpNoDelay(true), std::logic_error);
-}
-
-TEST(ProtocolWrapper, ARefusalPassesThroughAndWrappersCompose) {
-  auto refusing = std::make_shared<torsion::Factory>();
-  refusing->protocol = [] { return std::shared_ptr<torsion::Protocol>(); };
-  WrappingFactory refused(refusing);
-  EXPECT_EQ(refused.buildProtocol(kPeerA), nullptr);
-
-  Built<ScriptedProtocol> built;
-  auto inner = std::make_shared<WrappingFactory>(scripted(built));
-  auto outer = std::make_shared<WrappingFactory>(inner);
-  Wired w = wire(*outer);
-  EXPECT_EQ(inner->connectionCount(), 1u);
-  EXPECT_EQ(outer->connectionCount(), 1u);
-  built.back().transport().write("through two");
-  EXPECT_EQ(w.transport->value(), "through two");
-  w.transport->reportConnectionLost();
-  EXPECT_EQ(built.back().lostCount, 1);
-  EXPECT_EQ(inner->connectionCount(), 0u);
 }
 
 // ---------------------------------------------------------------- connection limits

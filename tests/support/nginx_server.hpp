@@ -4,7 +4,6 @@
 #pragma once
 
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,7 +13,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -23,8 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "raw_socket.hpp"
-#include "subprocess.hpp"
+#include "external_server.hpp"
 
 namespace torsion_test {
 
@@ -78,7 +75,7 @@ struct NginxLogEntry {
 /// A running nginx in a temporary directory (config, root, logs, pid and temp paths all
 /// inside it), listening on 127.0.0.1 on a free port; stopped and its directory removed
 /// when this object goes.
-class NginxServer {
+class NginxServer : public ExternalServer {
  public:
   /// Where Debian installs nginx.
   static constexpr const char* binary = "/usr/sbin/nginx";
@@ -93,32 +90,11 @@ class NginxServer {
 
   /// Starts nginx and waits until it accepts connections.
   /// @throws std::runtime_error when it does not start (with its error log).
-  explicit NginxServer(NginxConfig config = {}) : config_(config) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "torsion-nginx-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throwErrno("mkdtemp");
-    dir_ = pattern;
-    std::filesystem::create_directories(dir_ / "www");
-    std::filesystem::create_directories(dir_ / "tmp");
-    // nginx cannot listen on port 0: take a port the system picks, free it, and try it;
-    // another process may take it in between, so a failure to bind is retried.
-    std::string lastError;
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      port_ = freePort();
-      if (config_.tls) tlsPort_ = freePort();
-      writeConfig();
-      if (tryStart(lastError)) return;
-    }
-    std::filesystem::remove_all(dir_);
-    throw std::runtime_error("nginx did not start: " + lastError);
+  explicit NginxServer(NginxConfig config = {}) : ExternalServer("nginx", SIGQUIT), config_(config) {
+    std::filesystem::create_directories(directory() / "www");
+    std::filesystem::create_directories(directory() / "tmp");
+    start();
   }
-
-  ~NginxServer() {
-    stop();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  NginxServer(const NginxServer&) = delete;
-  NginxServer& operator=(const NginxServer&) = delete;
 
   /// The port nginx listens on (on 127.0.0.1).
   std::uint16_t port() const noexcept { return port_; }
@@ -131,11 +107,7 @@ class NginxServer {
   /// "http://127.0.0.1:PORT" + `path`.
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   /// The document root: files written here are served at "/" + their name.
-  std::filesystem::path root() const { return dir_ / "www"; }
-  /// The temporary directory (for the test's own files, such as downloads).
-  std::filesystem::path directory() const { return dir_; }
-  /// The process id of nginx (it runs as a single process).
-  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  std::filesystem::path root() const { return directory() / "www"; }
 
   /// Writes `content` to root()/`name` (served at "/" + name).
   void writeFile(const std::string& name, const std::string& content) const {
@@ -148,7 +120,7 @@ class NginxServer {
   /// next request on that connection is read.
   std::vector<NginxLogEntry> accessLog() const {
     std::vector<NginxLogEntry> entries;
-    std::ifstream in(dir_ / "access.log");
+    std::ifstream in(directory() / "access.log");
     for (std::string line; std::getline(in, line);) {
       std::istringstream fields(line);
       NginxLogEntry entry;
@@ -174,18 +146,7 @@ class NginxServer {
   }
 
   /// nginx's error log so far, for failure messages.
-  std::string errorLog() const { return readText(dir_ / "error.log"); }
-
-  /// Stops nginx (SIGQUIT: it finishes what it is sending; SIGKILL after 3 s).
-  void stop() {
-    if (!process_) return;
-    process_->signal(SIGQUIT);
-    if (!process_->waitForExit(3.0)) {
-      process_->signal(SIGKILL);
-      process_->waitForExit(3.0);
-    }
-    process_.reset();
-  }
+  std::string errorLog() const { return readText(directory() / "error.log"); }
 
   /// Deterministic pseudo-random bytes (the same `size` and `seed` give the same bytes).
   static std::string randomBytes(std::size_t size, std::uint32_t seed = 1) {
@@ -199,22 +160,29 @@ class NginxServer {
   }
 
  private:
-  static std::uint16_t freePort() {
-    std::uint16_t port = 0;
-    Fd probe = listenLoopback(port);
-    return port;
+  void configure() override {
+    port_ = freePort();
+    if (config_.tls) tlsPort_ = freePort();
+    std::filesystem::remove(directory() / "error.log");
+    writeConfig();
   }
 
-  static std::string readText(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+  std::vector<std::string> command() const override {
+    const std::string d = directory().string();
+    return {binary, "-p", d, "-c", d + "/nginx.conf", "-e", d + "/error.log"};
   }
+
+  // The pid file is written after the port is bound: a connection accepted before it
+  // could be another program's, on a port taken since freePort.
+  bool ready() const override {
+    return readText(directory() / "nginx.pid").find(std::to_string(pid())) == 0 && accepts();
+  }
+
+  std::string log() const override { return errorLog(); }
 
   void writeConfig() const {
-    const std::string d = dir_.string();
-    std::ofstream out(dir_ / "nginx.conf", std::ios::trunc);
+    const std::string d = directory().string();
+    std::ofstream out(directory() / "nginx.conf", std::ios::trunc);
     out << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
         << "pid " << d << "/nginx.pid;\n"
         << "error_log " << d << "/error.log warn;\n"
@@ -256,7 +224,7 @@ class NginxServer {
 
   // The root and locations of a server block, and its closing brace.
   void writeLocations(std::ofstream& out) const {
-    const std::string d = dir_.string();
+    const std::string d = directory().string();
     out << "    root " << d << "/www;\n"
         << "    location = /r/301 { return 301 /r/302; }\n"
         << "    location = /r/302 { return 302 /r/303; }\n"
@@ -273,28 +241,6 @@ class NginxServer {
         << "  }\n";
   }
 
-  // Starts nginx on port_; true once it accepts, false (with the reason) if it exited.
-  bool tryStart(std::string& error) {
-    const std::string d = dir_.string();
-    std::filesystem::remove(dir_ / "error.log");
-    process_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{binary, "-p", d, "-c", d + "/nginx.conf", "-e", d + "/error.log"});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto status = process_->waitForExit(0.01)) {
-        error = describeStatus(*status) + ": " + process_->output() + errorLog();
-        process_.reset();
-        return false;
-      }
-      // The pid file is written after the port is bound: a connection accepted before it
-      // could be another program's, on a port taken since freePort.
-      if (readText(dir_ / "nginx.pid").find(std::to_string(process_->pid())) == 0 && accepts()) return true;
-    }
-    error = "not accepting after 10 s: " + errorLog();
-    stop();
-    return false;
-  }
-
   bool accepts() const {
     Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in address = loopback4(port_);
@@ -302,10 +248,8 @@ class NginxServer {
   }
 
   NginxConfig config_;
-  std::filesystem::path dir_;
   std::uint16_t port_ = 0;
   std::uint16_t tlsPort_ = 0;
-  std::unique_ptr<Subprocess> process_;
 };
 
 }  // namespace torsion_test

@@ -6,6 +6,7 @@
 #include <torsion/factory.hpp>
 #include <torsion/protocol.hpp>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -176,5 +177,35 @@ std::shared_ptr<ScriptedClientFactory> recordingClientFactory(Built<P>& built, s
   };
   return factory;
 }
+
+/// Writes back whatever it receives.
+class EchoServer : public torsion::Protocol {
+ public:
+  /// Echoes `data`.
+  void dataReceived(torsion::Bytes data) override { transport().write(data); }
+};
+
+/// Sends `message`, waits for all of it to come back (counting bytes that differ), sends
+/// it again, and counts the round trips. Nothing here allocates after connectionMade, so
+/// the allocation tests count only what the framework (and TLS) allocate.
+class PingClient : public torsion::Protocol {
+ public:
+  PingClient(const std::string* message, long* roundTrips) : message_(message), roundTrips_(roundTrips) {}
+  void connectionMade() override { transport().write(*message_); }
+  void dataReceived(torsion::Bytes data) override {
+    for (std::size_t i = 0; i < data.size(); ++i) mismatches += data[i] != (*message_)[received_ + i];
+    received_ += data.size();
+    if (received_ < message_->size()) return;
+    received_ = 0;
+    ++*roundTrips_;
+    transport().write(*message_);
+  }
+  long mismatches = 0;  ///< bytes that came back different
+
+ private:
+  const std::string* message_;
+  long* roundTrips_;
+  std::size_t received_ = 0;
+};
 
 }  // namespace torsion_test

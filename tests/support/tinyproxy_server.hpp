@@ -4,23 +4,18 @@
 #pragma once
 
 #include <signal.h>
-#include <stdlib.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-#include "raw_socket.hpp"
-#include "subprocess.hpp"
+#include "external_server.hpp"
 
 namespace torsion_test {
 
@@ -37,7 +32,7 @@ struct TinyproxyConfig {
 
 /// A running tinyproxy in a temporary directory (config and log inside it), listening on
 /// 127.0.0.1 on a free port; stopped and its directory removed when this object goes.
-class TinyproxyServer {
+class TinyproxyServer : public ExternalServer {
  public:
   /// Where Debian installs tinyproxy.
   static constexpr const char* binary = "/usr/bin/tinyproxy";
@@ -51,38 +46,17 @@ class TinyproxyServer {
 
   /// Starts tinyproxy and waits until it accepts connections.
   /// @throws std::runtime_error when it is missing or does not start (with its log).
-  explicit TinyproxyServer(TinyproxyConfig config = {}) : config_(std::move(config)) {
+  explicit TinyproxyServer(TinyproxyConfig config = {})
+      : ExternalServer("tinyproxy", SIGTERM), config_(std::move(config)) {
     if (auto reason = unavailableReason()) throw std::runtime_error(*reason);
-    std::string pattern = (std::filesystem::temp_directory_path() / "torsion-tinyproxy-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throwErrno("mkdtemp");
-    dir_ = pattern;
-    // tinyproxy cannot listen on port 0: take a port the system picks, free it and try
-    // it; another process may take it in between, so a failure to bind is retried.
-    std::string lastError;
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      std::uint16_t probePort = 0;
-      { Fd probe = listenLoopback(probePort); }
-      port_ = probePort;
-      writeConfig();
-      if (tryStart(lastError)) return;
-    }
-    std::filesystem::remove_all(dir_);
-    throw std::runtime_error("tinyproxy did not start: " + lastError);
+    start();
   }
-
-  ~TinyproxyServer() {
-    stop();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  TinyproxyServer(const TinyproxyServer&) = delete;
-  TinyproxyServer& operator=(const TinyproxyServer&) = delete;
 
   /// The port tinyproxy listens on (on 127.0.0.1).
   std::uint16_t port() const noexcept { return port_; }
 
   /// tinyproxy's log so far (one line per connection and per request, among others).
-  std::string log() const { return readText(dir_ / "tinyproxy.log"); }
+  std::string log() const override { return readText(directory() / "tinyproxy.log"); }
 
   /// How many times the log says a request `CONNECT target` arrived ("127.0.0.1:443").
   std::size_t connectRequests(const std::string& target) const {
@@ -93,58 +67,27 @@ class TinyproxyServer {
     return count;
   }
 
-  /// Stops tinyproxy (SIGTERM; SIGKILL after 3 s).
-  void stop() {
-    if (!process_) return;
-    process_->signal(SIGTERM);
-    if (!process_->waitForExit(3.0)) {
-      process_->signal(SIGKILL);
-      process_->waitForExit(3.0);
-    }
-    process_.reset();
-  }
-
  private:
-  static std::string readText(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
-  void writeConfig() const {
-    std::ofstream out(dir_ / "tinyproxy.conf", std::ios::trunc);
+  void configure() override {
+    port_ = freePort();
+    std::filesystem::remove(directory() / "tinyproxy.log");
+    std::ofstream out(directory() / "tinyproxy.conf", std::ios::trunc);
     out << "Port " << port_ << "\nListen 127.0.0.1\nTimeout 30\nMaxClients 32\n"
-        << "LogFile \"" << (dir_ / "tinyproxy.log").string() << "\"\nLogLevel Info\n";
+        << "LogFile \"" << (directory() / "tinyproxy.log").string() << "\"\nLogLevel Info\n";
     for (auto port : config_.connectPorts) out << "ConnectPort " << port << "\n";
     if (!config_.user.empty()) out << "BasicAuth " << config_.user << " " << config_.password << "\n";
     if (!out) throw std::runtime_error("cannot write the tinyproxy config");
   }
 
-  // Starts tinyproxy on port_; true once it accepts, false (with the reason) if it exited.
-  bool tryStart(std::string& error) {
-    std::filesystem::remove(dir_ / "tinyproxy.log");
-    process_ =
-        std::make_unique<Subprocess>(std::vector<std::string>{binary, "-d", "-c", (dir_ / "tinyproxy.conf").string()});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto status = process_->waitForExit(0.01)) {
-        error = describeStatus(*status) + ": " + process_->output() + log();
-        process_.reset();
-        return false;
-      }
-      // Written once its socket is bound and listening, so a connection is its own.
-      if (log().find("Accepting connections") != std::string::npos) return true;
-    }
-    error = "not accepting after 10 s: " + log();
-    stop();
-    return false;
+  std::vector<std::string> command() const override {
+    return {binary, "-d", "-c", (directory() / "tinyproxy.conf").string()};
   }
 
+  // Written once its socket is bound and listening, so a connection is its own.
+  bool ready() const override { return log().find("Accepting connections") != std::string::npos; }
+
   TinyproxyConfig config_;
-  std::filesystem::path dir_;
   std::uint16_t port_ = 0;
-  std::unique_ptr<Subprocess> process_;
 };
 
 }  // namespace torsion_test

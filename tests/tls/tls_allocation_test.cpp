@@ -13,9 +13,9 @@
 #include <string>
 
 #include "allocation_counter.hpp"
-#include "reactor_test_support.hpp"
+#include "scripted_protocols.hpp"
 #include "test_reactor.hpp"
-#include "tls_test_support.hpp"
+#include "tls_names.hpp"
 
 namespace {
 
@@ -37,35 +37,10 @@ void countedFree(void* memory, const char*, int) { std::free(memory); }
 // refuses new functions once it has allocated (then the test below fails).
 const bool openSslCounted = CRYPTO_set_mem_functions(countedMalloc, countedRealloc, countedFree) == 1;
 
-using torsion_test::BackendTest;
-using torsion_test::runUntil;
-
 class TlsAllocation : public BackendTest {};
 
-class Echo : public torsion::Protocol {
-  void dataReceived(torsion::Bytes data) override { transport().write(data); }
-};
-
-// Sends `message`, waits for all of it to come back, sends it again; counts round trips.
-class Pinger : public torsion::Protocol {
- public:
-  Pinger(const std::string* message, long* roundTrips) : message_(message), roundTrips_(roundTrips) {}
-  void connectionMade() override { transport().write(*message_); }
-  void dataReceived(torsion::Bytes data) override {
-    for (std::size_t i = 0; i < data.size(); ++i) mismatches += data[i] != (*message_)[received_ + i];
-    received_ += data.size();
-    if (received_ < message_->size()) return;
-    received_ = 0;
-    ++*roundTrips_;
-    transport().write(*message_);
-  }
-  long mismatches = 0;
-
- private:
-  const std::string* message_;
-  long* roundTrips_;
-  std::size_t received_ = 0;
-};
+using torsion_test::EchoServer;
+using torsion_test::PingClient;
 
 struct Counted {
   std::uint64_t operatorNew = 0;
@@ -77,13 +52,13 @@ struct Counted {
 Counted allocationsPerTlsEcho(const std::string& backend, long warmUp, long measured) {
   const std::string message(1024, 'm');
   long roundTrips = 0;
-  std::shared_ptr<Pinger> client;
+  std::shared_ptr<PingClient> client;
   auto owner = torsion_test::makeReactor(backend);
   torsion::Reactor& reactor = *owner;
-  auto port = torsion::tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Echo>(), torsion_test::serverOptions(),
-                                      50, "127.0.0.1");
+  auto port = torsion::tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<EchoServer>(),
+                                      torsion_test::serverOptions(), 50, "127.0.0.1");
   auto factory = std::make_shared<torsion::ClientFactory>();
-  factory->protocol = [&] { return client = std::make_shared<Pinger>(&message, &roundTrips); };
+  factory->protocol = [&] { return client = std::make_shared<PingClient>(&message, &roundTrips); };
   torsion::tls::connectSSL(reactor, "127.0.0.1", port->getHost().port, factory, torsion_test::clientOptions());
   EXPECT_TRUE(runUntil(
       reactor, [&] { return roundTrips >= warmUp; }, 20, "the warm-up round trips"));

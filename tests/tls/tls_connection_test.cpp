@@ -6,18 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "reactor_test_support.hpp"
-#include "tls_test_support.hpp"
+#include "loopback_server.hpp"
+#include "tls_names.hpp"
 
 namespace {
-
-using torsion_test::clientOptions;
-using torsion_test::Recorder;
-using torsion_test::runUntil;
-using torsion_test::Seen;
-using torsion_test::serverOptions;
-using torsion_test::tlsKind;
-namespace tls = torsion::tls;
 
 class TlsConnectionTest : public torsion_test::BackendTest {};
 
@@ -132,7 +124,7 @@ TEST_P(TlsConnectionTest, CloseNotifyIsConnectionDoneAndItsAbsenceATruncation) {
   Seen bare;
   auto keeping =
       std::make_shared<KeepingFactory>(serverOptions(), torsion::Factory::forProtocol<Recorder>(std::ref(bare)));
-  auto cutting = reactor.listenTCP(0, keeping, 50, "127.0.0.1");
+  torsion_test::LoopbackServer cutting(reactor, keeping);
   class Trigger : public Recorder {
    public:
     using Recorder::Recorder;
@@ -141,7 +133,7 @@ TEST_P(TlsConnectionTest, CloseNotifyIsConnectionDoneAndItsAbsenceATruncation) {
       transport().write("cut");
     }
   };
-  tls::connectSSL(reactor, "127.0.0.1", portOf(cutting),
+  tls::connectSSL(reactor, "127.0.0.1", cutting.portNumber(),
                   torsion::ClientFactory::forProtocol<Trigger>(std::ref(truncated)), clientOptions());
   ASSERT_TRUE(runUntil(
       reactor, [&] { return bare.received == "cut"; }, 10, "the second connection"));
@@ -245,10 +237,11 @@ TEST_P(TlsConnectionTest, HandshakeTimesOutAgainstAPeerThatNeverAnswers) {
   Seen silent, client;
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  auto port = reactor.listenTCP(0, torsion::Factory::forProtocol<Recorder>(std::ref(silent)), 50, "127.0.0.1");
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<Recorder>(std::ref(silent)));
   tls::ClientTLSSettings settings;
   settings.handshakeTimeout = 0.3;
-  tls::connectSSL(reactor, "127.0.0.1", portOf(port), torsion::ClientFactory::forProtocol<Recorder>(std::ref(client)),
+  tls::connectSSL(reactor, "127.0.0.1", server.portNumber(),
+                  torsion::ClientFactory::forProtocol<Recorder>(std::ref(client)),
                   clientOptions("localhost", {}, settings));
   ASSERT_TRUE(runUntil(
       reactor, [&] { return client.lost.has_value(); }, 10, "the timeout"));

@@ -12,21 +12,12 @@
 #include <string>
 
 #include "raw_socket.hpp"
-#include "reactor_test_support.hpp"
 #include "subprocess.hpp"
-#include "tls_test_support.hpp"
+#include "tls_names.hpp"
 
 namespace {
 
-using torsion_test::clientOptions;
-using torsion_test::Recorder;
-using torsion_test::runUntil;
-using torsion_test::Seen;
-using torsion_test::serverOptions;
 using torsion_test::Subprocess;
-using torsion_test::TestCertificates;
-using torsion_test::tlsKind;
-namespace tls = torsion::tls;
 
 class TlsInteropTest : public torsion_test::BackendTest {};
 

@@ -1,21 +1,27 @@
 // TLS over testing::StringTransport (no sockets): the wrapper works over any transport,
 // flow control passes through it, and the handshake timeout runs on the transport's clock.
+#include <torsion/protocol_wrapper.hpp>
 #include <torsion/testing.hpp>
 #include <torsion/tls.hpp>
 
 #include <string>
 
-#include "tls_test_support.hpp"
+#include "tls_names.hpp"
 
 namespace {
 
-using torsion_test::clientOptions;
-using torsion_test::Recorder;
-using torsion_test::Seen;
-using torsion_test::serverOptions;
-using torsion_test::tlsKind;
-namespace tls = torsion::tls;
-using torsion::testing::StringTransport;
+// Moves bytes both ways between two StringTransports until neither side has more to say.
+void pumpBoth(StringTransport& clientSide, StringTransport& serverSide) {
+  for (int rounds = 0; rounds < 100; ++rounds) {
+    std::string toServer = clientSide.value();
+    std::string toClient = serverSide.value();
+    if (toServer.empty() && toClient.empty()) return;
+    clientSide.clear();
+    serverSide.clear();
+    if (!toServer.empty()) serverSide.receive(toServer);
+    if (!toClient.empty()) clientSide.receive(toClient);
+  }
+}
 
 // A client and a server TLS protocol over two StringTransports, pumped by hand.
 struct MemoryPair {
@@ -37,17 +43,7 @@ struct MemoryPair {
   MemoryPair(const MemoryPair&) = delete;
   MemoryPair& operator=(const MemoryPair&) = delete;
   // Moves bytes both ways until neither side has more to say.
-  void pump() {
-    for (int rounds = 0; rounds < 100; ++rounds) {
-      std::string toServer = clientSide->value();
-      std::string toClient = serverSide->value();
-      if (toServer.empty() && toClient.empty()) return;
-      clientSide->clear();
-      serverSide->clear();
-      if (!toServer.empty()) serverSide->receive(toServer);
-      if (!toClient.empty()) clientSide->receive(toClient);
-    }
-  }
+  void pump() { pumpBoth(*clientSide, *serverSide); }
   Seen serverSeen, clientSeen;
   std::shared_ptr<StringTransport> serverSide = std::make_shared<StringTransport>();
   std::shared_ptr<StringTransport> clientSide = std::make_shared<StringTransport>();
@@ -184,19 +180,39 @@ TEST(TlsMemoryTest, StartTlsOverStringTransports) {
   EXPECT_EQ(&client.transport(), &tlsTransport);
   client.transport().write("secret");
   EXPECT_EQ(clientSide->value().find("secret"), std::string::npos);
-  for (int round = 0; round < 10 && !(clientSide->value().empty() && serverSide->value().empty()); ++round) {
-    std::string toServer = clientSide->value(), toClient = serverSide->value();
-    clientSide->clear();
-    serverSide->clear();
-    if (!toServer.empty()) serverSide->receive(toServer);
-    if (!toClient.empty()) clientSide->receive(toClient);
-  }
+  pumpBoth(*clientSide, *serverSide);
   EXPECT_TRUE(clientSeen.handshake);
   EXPECT_EQ(serverSeen.received, "STARTTLS\nsecret");
   EXPECT_EQ(clientSeen.received, "GO\n");
   serverSide->reportConnectionLost();
   clientSide->reportConnectionLost();
   ASSERT_TRUE(serverSeen.lost && clientSeen.lost);
+}
+
+TEST(TlsMemoryTest, StartTlsOverAPolicyWrappedConnection) {
+  // The server's protocol sits behind a WrappingFactory (as under a policy); startTLS puts
+  // TLS between the policy's wrapper and the protocol, and the policy still counts it.
+  Seen serverSeen, clientSeen;
+  auto wrapping =
+      std::make_shared<torsion::WrappingFactory>(torsion::Factory::forProtocol<Recorder>(std::ref(serverSeen)));
+  auto serverSide = std::make_shared<StringTransport>();
+  auto clientSide = std::make_shared<StringTransport>();
+  std::shared_ptr<torsion::Protocol> policy = wrapping->buildProtocol(serverSide->getPeer());
+  serverSide->makeConnection(*policy);
+  torsion::Protocol& server = *static_cast<torsion::ProtocolWrapper&>(*policy).wrappedProtocolPtr();
+  Recorder client(clientSeen);
+  clientSide->makeConnection(client);
+  tls::startTLS(server, serverOptions());
+  tls::startTLS(client, clientOptions());
+  client.transport().write("secret");
+  pumpBoth(*clientSide, *serverSide);
+  EXPECT_TRUE(serverSeen.handshake);
+  EXPECT_EQ(serverSeen.received, "secret");
+  EXPECT_EQ(wrapping->connectionCount(), 1u);
+  serverSide->reportConnectionLost();
+  clientSide->reportConnectionLost();
+  EXPECT_TRUE(serverSeen.lost && clientSeen.lost);
+  EXPECT_EQ(wrapping->connectionCount(), 0u);
 }
 
 }  // namespace

@@ -3,20 +3,14 @@
 #include <torsion/protocols/line_receiver.hpp>
 #include <torsion/tls.hpp>
 
+#include <memory>
+#include <optional>
 #include <string>
 
-#include "reactor_test_support.hpp"
-#include "tls_test_support.hpp"
+#include "loopback_server.hpp"
+#include "tls_names.hpp"
 
 namespace {
-
-using torsion_test::clientOptions;
-using torsion_test::Recorder;
-using torsion_test::runUntil;
-using torsion_test::Seen;
-using torsion_test::TestCertificates;
-using torsion_test::tlsKind;
-namespace tls = torsion::tls;
 
 class TlsVerifyTest : public torsion_test::BackendTest {
  protected:
@@ -157,16 +151,61 @@ class StartTlsClient : public torsion::protocols::LineReceiver, public tls::IHan
 TEST_P(TlsVerifyTest, StartTlsMidStream) {
   auto reactorOwner = torsion_test::makeReactor(backend());
   torsion::Reactor& reactor = *reactorOwner;
-  auto port =
-      reactor.listenTCP(0, torsion::Factory::forProtocol<StartTlsServer>(std::ref(serverSeen)), 50, "127.0.0.1");
-  reactor.connectTCP("127.0.0.1", port->getHost().port,
-                     torsion::ClientFactory::forProtocol<StartTlsClient>(std::ref(clientSeen)));
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<StartTlsServer>(std::ref(serverSeen)));
+  server.connect(torsion::ClientFactory::forProtocol<StartTlsClient>(std::ref(clientSeen)));
   ASSERT_TRUE(runUntil(
       reactor, [&] { return clientSeen.lost && serverSeen.lost; }, 10, "the STARTTLS exchange"));
   EXPECT_EQ(serverSeen.received, "STARTTLS|secret|");
   EXPECT_EQ(clientSeen.received, "GO|echo secret|");
   EXPECT_TRUE(clientSeen.handshake);
   EXPECT_TRUE(clientSeen.made) << "no TLS version after the handshake";
+  EXPECT_TRUE(clientSeen.lost->check<torsion::ConnectionDone>()) << clientSeen.lost->toString();
+}
+
+// A protocol connected through an endpoint (clientFromString, connectProtocol) is the
+// transport's own protocol once its Deferred fires, so it can start TLS like any other.
+class EndpointTlsServer : public torsion::Protocol {
+ public:
+  void connectionMade() override { tls::startTLS(*this, tls::ServerTLSOptions(TestCertificates::get().server())); }
+  void dataReceived(torsion::Bytes data) override { transport().write(data); }
+};
+
+class EndpointTlsClient : public torsion::Protocol, public tls::IHandshakeListener {
+ public:
+  explicit EndpointTlsClient(Seen& seen) : seen_(seen) {}
+  void handshakeCompleted() override { seen_.handshake = true; }
+  void dataReceived(torsion::Bytes data) override { seen_.received.append(data); }
+  void connectionLost(const torsion::Failure& reason) override { seen_.lost = reason; }
+
+ private:
+  Seen& seen_;
+};
+
+TEST_P(TlsVerifyTest, AProtocolConnectedThroughAnEndpointStartsTls) {
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
+  torsion_test::LoopbackServer server(reactor, torsion::Factory::forProtocol<EndpointTlsServer>());
+  std::string payload(64 * 1024, '\0');
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
+  auto client = std::make_shared<EndpointTlsClient>(clientSeen);
+  auto endpoint = torsion::clientFromString(reactor, "tcp:127.0.0.1:" + std::to_string(server.portNumber()));
+  std::optional<torsion::Failure> connectFailure;
+  torsion::connectProtocol(*endpoint, client)
+      .addCallback([&](const std::shared_ptr<EndpointTlsClient>& connected) {
+        tls::startTLS(*connected, clientOptions());
+        connected->transport().write(payload);  // queued until the handshake completes
+      })
+      .addErrback([&](const torsion::Failure& failure) { connectFailure = failure; });
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return connectFailure || clientSeen.lost || clientSeen.received.size() >= payload.size(); }, 10,
+      "the echo over TLS"));
+  ASSERT_FALSE(connectFailure) << connectFailure->toString();
+  EXPECT_TRUE(clientSeen.handshake);
+  EXPECT_TRUE(clientSeen.received == payload) << "received " << clientSeen.received.size() << " bytes, not the payload";
+  ASSERT_NE(dynamic_cast<tls::TLSTransport*>(&client->transport()), nullptr);
+  client->transport().loseConnection();
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return clientSeen.lost.has_value(); }, 10, "the client's connectionLost"));
   EXPECT_TRUE(clientSeen.lost->check<torsion::ConnectionDone>()) << clientSeen.lost->toString();
 }
 

@@ -167,9 +167,9 @@ TEST_P(EndpointsTest, ListenFailureFailsTheDeferred) {
   EXPECT_NE(failure.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << failure;
 }
 
-// The Deferred fires from inside connection set-up through a wrapping protocol; the
-// wrapper must keep a half-closeable protocol half-closeable: the server's FIN reaches
-// readConnectionLost, and the client may still write.
+// The Deferred fires from inside connection set-up, through the endpoint's protocol,
+// which hands the connection on: a half-closeable protocol stays half-closeable, the
+// server's FIN reaches readConnectionLost, and the client may still write.
 class HalfClosingServer : public torsion::Protocol {
  public:
   explicit HalfClosingServer(std::shared_ptr<std::string> received) : received_(std::move(received)) {}

@@ -28,7 +28,7 @@ Deferred<std::shared_ptr<Protocol>> TLSClientEndpoint::connect(std::shared_ptr<F
       .addCallback([](const std::shared_ptr<Protocol>& protocol) -> std::shared_ptr<Protocol> {
         // The inner endpoint connected our TLS protocol; the caller wants its own.
         auto tls = std::dynamic_pointer_cast<detail::TlsProtocol>(protocol);
-        return tls ? tls->wrapped() : protocol;
+        return tls ? tls->wrappedProtocolPtr() : protocol;
       });
 }
 

@@ -1,4 +1,3 @@
-#include <torsion/protocol_wrapping.hpp>
 #include <torsion/tls/ssl.hpp>
 #include <torsion/tls/tls_factory.hpp>
 
@@ -25,11 +24,12 @@ std::shared_ptr<Connector> connectSSL(IReactorTCP& reactor, std::string_view hos
 namespace {
 
 TLSTransport& startTLSWith(Protocol& protocol, std::shared_ptr<detail::TlsContext> context) {
-  std::shared_ptr<Transport> lower = protocol.transportPtr();
-  if (!lower || !protocol.connected()) throw std::logic_error("startTLS: the protocol is not connected");
-  auto tls = std::make_shared<detail::TlsProtocol>(std::move(context), nullptr, detail::TlsStart::startTLS);
-  tls->setWrapped(ProtocolWrapping::insertWrapper(protocol, tls, tls));
-  tls->makeConnection(std::move(lower));  // starts the handshake after the queued plain text
+  if (!protocol.transportPtr() || !protocol.connected())
+    throw std::logic_error("startTLS: the protocol is not connected");
+  // As Twisted's startTLS: a TLS protocol made without a factory goes under the
+  // connected protocol; its handshake starts after the plain text already queued.
+  auto tls = std::make_shared<detail::TlsProtocol>(std::move(context), nullptr, nullptr);
+  tls->wrapConnected(protocol);
   return *tls;
 }
 

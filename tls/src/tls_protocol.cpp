@@ -3,7 +3,6 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <torsion/errors.hpp>
-#include <torsion/protocol_wrapping.hpp>
 
 #include <algorithm>
 #include <climits>
@@ -35,8 +34,9 @@ bool inHandshake(TlsState state) {
 
 }  // namespace
 
-TlsProtocol::TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<Protocol> wrapped, TlsStart start)
-    : context_(std::move(context)), wrapped_(std::move(wrapped)), start_(start) {}
+TlsProtocol::TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<WrappingFactory> owner,
+                         std::shared_ptr<Protocol> wrapped)
+    : ProtocolWrapper(std::move(owner), std::move(wrapped)), context_(std::move(context)) {}
 
 TlsProtocol::~TlsProtocol() = default;
 
@@ -65,9 +65,9 @@ void TlsProtocol::connectionMade() {
     });
   }
   advanceHandshake();  // a client sends its ClientHello now
-  if (start_ == TlsStart::connection && wrapped_ && state_ != TlsState::closed) {
-    wrapped_->makeConnection(shared_from_this());
-  }
+  // Registers with the factory and connects the user's protocol (unless startTLS found
+  // it connected already).
+  if (state_ != TlsState::closed) ProtocolWrapper::connectionMade();
 }
 
 void TlsProtocol::advanceHandshake() {
@@ -98,7 +98,7 @@ void TlsProtocol::onHandshakeDone() {
     writeThrough(Bytes(queued));
   }
   if (state_ != TlsState::established) return;  // the write failed
-  if (auto* listener = dynamic_cast<IHandshakeListener*>(wrapped_.get())) listener->handshakeCompleted();
+  if (auto* listener = dynamic_cast<IHandshakeListener*>(user())) listener->handshakeCompleted();
   if (state_ != TlsState::established) return;  // the listener closed
   if (requested == TlsState::closeAfterHandshake) sendCloseNotify(TlsState::closing);
   if (requested == TlsState::shutWriteAfterHandshake) sendCloseNotify(TlsState::writeShut);
@@ -125,7 +125,7 @@ void TlsProtocol::readApplicationData() {
     clearErrors();
     const int got = SSL_read(ssl_.get(), buffer, static_cast<int>(kRecord));
     if (got > 0) {
-      if (wrapped_) wrapped_->dataReceived(Bytes(buffer, static_cast<std::size_t>(got)));
+      if (user() != nullptr) user()->dataReceived(Bytes(buffer, static_cast<std::size_t>(got)));
       // Another SSL_read would only say "want read" when neither a decrypted record nor
       // ciphertext is left: skip that call (one of three per received record).
       if (ssl_ && !SSL_has_pending(ssl_.get()) && BIO_ctrl_pending(in_) == 0) break;
@@ -159,9 +159,7 @@ void TlsProtocol::connectionLost(const Failure& reason) {
   const TlsState ending = state_;
   state_ = TlsState::closed;
   if (handshakeTimer_.active()) handshakeTimer_.cancel();
-  // Break the cycle (the user's protocol holds us as its transport) once it was told.
-  std::shared_ptr<Protocol> wrapped = std::move(wrapped_);
-  if (wrapped && wrapped->connected()) ProtocolWrapping::deliverConnectionLost(*wrapped, reasonForUser(reason, ending));
+  ProtocolWrapper::connectionLost(reasonForUser(reason, ending));
 }
 
 Failure TlsProtocol::reasonForUser(const Failure& lowerReason, TlsState ending) const {
@@ -228,7 +226,7 @@ void TlsProtocol::sendCloseNotify(TlsState next) {
   flushOutgoing();
   if (next != TlsState::writeShut) {
     if (lower() != nullptr) lower()->loseConnection();  // after what is queued
-  } else if (auto* halfCloseable = dynamic_cast<HalfCloseableProtocol*>(wrapped_.get())) {
+  } else if (auto* halfCloseable = dynamic_cast<HalfCloseableProtocol*>(user())) {
     halfCloseable->writeConnectionLost();
   }
 }
@@ -288,16 +286,8 @@ bool TlsProtocol::handshakeDone() const noexcept {
          state_ == TlsState::closedByPeer || state_ == TlsState::failed;
 }
 
-Address TlsProtocol::getPeer() const { return lower() != nullptr ? lower()->getPeer() : Address{}; }
-Address TlsProtocol::getHost() const { return lower() != nullptr ? lower()->getHost() : Address{}; }
-
 std::size_t TlsProtocol::writeBufferSize() const {
   return pending_.size() + (lower() != nullptr ? lower()->writeBufferSize() : 0);
-}
-
-void TlsProtocol::setWriteWatermarks(std::size_t high, std::size_t low) {
-  if (low > high) throw std::invalid_argument("setWriteWatermarks: low > high");
-  if (lower() != nullptr) lower()->setWriteWatermarks(high, low);
 }
 
 // A producer writing to us is registered with the real transport: our writes reach it at
@@ -305,24 +295,6 @@ void TlsProtocol::setWriteWatermarks(std::size_t high, std::size_t low) {
 void TlsProtocol::registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) {
   if (lower() == nullptr) throw std::logic_error("registerProducer: the TLS connection is not connected");
   lower()->registerProducer(std::move(producer), streaming);
-}
-
-void TlsProtocol::unregisterProducer() {
-  if (lower() != nullptr) lower()->unregisterProducer();
-}
-
-void TlsProtocol::setTcpNoDelay(bool enabled) { transport().setTcpNoDelay(enabled); }
-bool TlsProtocol::getTcpNoDelay() const { return transport().getTcpNoDelay(); }
-void TlsProtocol::setTcpKeepAlive(bool enabled) { transport().setTcpKeepAlive(enabled); }
-bool TlsProtocol::getTcpKeepAlive() const { return transport().getTcpKeepAlive(); }
-Reactor* TlsProtocol::reactor() const noexcept { return lower() != nullptr ? lower()->reactor() : nullptr; }
-IReactorTime* TlsProtocol::clock() const noexcept { return lower() != nullptr ? lower()->clock() : nullptr; }
-
-std::shared_ptr<Protocol> TlsProtocol::replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next) {
-  if (!next) throw std::invalid_argument("replaceProtocol: the new protocol is null");
-  if (wrapped_.get() != &current) throw std::logic_error("replaceProtocol: not this transport's protocol");
-  if (state_ == TlsState::closed) throw std::logic_error("replaceProtocol: the TLS connection is closed");
-  return std::exchange(wrapped_, std::move(next));
 }
 
 void TlsProtocol::pauseProducing() {

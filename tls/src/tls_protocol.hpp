@@ -1,6 +1,6 @@
 // Internal. TlsProtocol: TLS over any stream transport through OpenSSL memory BIOs
-// (Twisted's TLSMemoryBIOProtocol). It is the Protocol of the real transport and the
-// TLSTransport of the user's protocol:
+// (Twisted's TLSMemoryBIOProtocol). It is a ProtocolWrapper: the Protocol of the real
+// transport and the TLSTransport of the user's protocol:
 //
 //   real transport ──dataReceived──▶ TlsProtocol ──SSL_read──▶ user protocol
 //   real transport ◀──write──────── TlsProtocol ◀──write (SSL_write)── user protocol
@@ -12,7 +12,7 @@
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <torsion/failure.hpp>
-#include <torsion/protocol.hpp>
+#include <torsion/protocol_wrapper.hpp>
 #include <torsion/tls/tls_transport.hpp>
 
 #include <memory>
@@ -45,55 +45,35 @@ enum class TlsState : std::uint8_t {
   closed,                   ///< the real transport is gone; the user was told
 };
 
-/// How the connection began: with connectionMade of the real transport, or by startTLS
-/// on a connection whose protocol is already connected.
-enum class TlsStart : std::uint8_t {
-  connection,  ///< connectionMade connects the user's protocol, then the handshake runs
-  startTLS,    ///< the user's protocol is connected already; only the handshake starts
-};
-
 /// Whether the user paused reading (flow control, independent of the session's state).
 enum class ReadFlow : std::uint8_t {
   flowing,  ///< records are decrypted and delivered as they arrive
   paused,   ///< pauseProducing: ciphertext waits in OpenSSL until resumeProducing
 };
 
-class TlsProtocol final : public Protocol, public TLSTransport, public std::enable_shared_from_this<TlsProtocol> {
+class TlsProtocol final : public ProtocolWrapper, public TLSTransport {
  public:
-  /// TlsStart::startTLS: the user's protocol is already connected (STARTTLS);
-  /// connectionMade then only starts the handshake.
-  TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<Protocol> wrapped, TlsStart start);
+  /// `owner` is null for wrapClientProtocol and startTLS; `wrapped` is null for
+  /// startTLS, whose ProtocolWrapper::wrapConnected finds the user's protocol.
+  TlsProtocol(std::shared_ptr<TlsContext> context, std::shared_ptr<WrappingFactory> owner,
+              std::shared_ptr<Protocol> wrapped);
   ~TlsProtocol() override;
-
-  void setWrapped(std::shared_ptr<Protocol> wrapped) { wrapped_ = std::move(wrapped); }
-  const std::shared_ptr<Protocol>& wrapped() const noexcept { return wrapped_; }
 
   // Protocol (facing the real transport)
   void connectionMade() override;
   void dataReceived(Bytes data) override;
   void connectionLost(const Failure& reason) override;
 
-  // Transport (facing the user's protocol)
+  // Transport (facing the user's protocol); the rest passes through as ProtocolWrapper's
   void write(Bytes data) override;
   void writeSequence(std::span<const Bytes> data) override;
   void loseConnection() override;
   void abortConnection() override;
   void loseWriteConnection() override;
-  Address getPeer() const override;
-  Address getHost() const override;
   bool connected() const override { return state_ != TlsState::closed && Protocol::connected(); }
   bool disconnecting() const override;
   std::size_t writeBufferSize() const override;
-  void setWriteWatermarks(std::size_t high, std::size_t low) override;
   void registerProducer(std::shared_ptr<IPullProducer> producer, bool streaming) override;
-  void unregisterProducer() override;
-  void setTcpNoDelay(bool enabled) override;
-  bool getTcpNoDelay() const override;
-  void setTcpKeepAlive(bool enabled) override;
-  bool getTcpKeepAlive() const override;
-  Reactor* reactor() const noexcept override;
-  IReactorTime* clock() const noexcept override;
-  std::shared_ptr<Protocol> replaceProtocol(Protocol& current, std::shared_ptr<Protocol> next) override;
   void pauseProducing() override;
   void resumeProducing() override;
   void stopProducing() override { loseConnection(); }
@@ -106,7 +86,8 @@ class TlsProtocol final : public Protocol, public TLSTransport, public std::enab
   std::string peerCertificateSubject() const override;
 
  private:
-  Transport* lower() const noexcept { return transportPtr().get(); }
+  /// The user's protocol (null before startTLS inserted us, and once it was told of the loss).
+  Protocol* user() const noexcept { return wrappedProtocolPtr().get(); }
   void advanceHandshake();
   void onHandshakeDone();
   void readApplicationData();
@@ -126,12 +107,10 @@ class TlsProtocol final : public Protocol, public TLSTransport, public std::enab
   Failure reasonForUser(const Failure& lowerReason, TlsState ending) const;
 
   std::shared_ptr<TlsContext> context_;
-  std::shared_ptr<Protocol> wrapped_;
   SslPtr ssl_;
   BIO* in_ = nullptr;   // owned by ssl_
   BIO* out_ = nullptr;  // owned by ssl_
   TlsState state_ = TlsState::handshaking;
-  TlsStart start_;
   ReadFlow readFlow_ = ReadFlow::flowing;
   std::string pending_;             // the user's writes before the handshake completed
   std::unique_ptr<char[]> buffer_;  // one record in and one out, allocated once

@@ -332,7 +332,7 @@ class Deferred : public detail::DeferredTag {
       chain->cancel();
     });
     return addBoth([call, timedOut, seconds, onTimeout = std::move(onTimeoutCancel)](Result<T>&& outcome) mutable {
-      if (call.active()) call.cancel();
+      cancelIfActive(call);
       if (!*timedOut) return std::move(outcome);
       if (onTimeout) return onTimeout(std::move(outcome), seconds);
       if (outcome.failed() && outcome.failure().template check<CancelledError>()) {

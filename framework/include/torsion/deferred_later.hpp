@@ -17,9 +17,7 @@ namespace torsion {
 /// @param seconds the delay.
 inline Deferred<void> deferLater(IReactorTime& clock, double seconds) {
   auto call = std::make_shared<DelayedCall>();
-  Deferred<void> deferred([call](Deferred<void>&) {
-    if (call->active()) call->cancel();
-  });
+  Deferred<void> deferred([call](Deferred<void>&) { cancelIfActive(*call); });
   *call = clock.callLater(seconds, [deferred]() mutable { deferred.callback(); });
   return deferred;
 }

@@ -26,7 +26,7 @@ class TimerQueue;
 /// @code
 /// auto call = reactor.callLater(5.0, [] { torsion::log::info("five seconds"); });
 /// call.delay(1.0);      // now six
-/// if (call.active()) call.cancel();
+/// torsion::cancelIfActive(call);  // cancel() would throw once the call has run
 /// @endcode
 ///
 /// Thread safety: use only on the thread that runs its reactor (or clock).
@@ -39,10 +39,10 @@ class DelayedCall {
   /// @throws std::logic_error on an empty handle.
   double getTime() const;
 
-  /// Unschedules the call. Where it may have run already, check active() first:
+  /// Unschedules the call. Where it may have run already, use cancelIfActive:
   /// @code
   /// void connectionLost(const torsion::Failure&) override {
-  ///   if (idle_.active()) idle_.cancel();  // the idle timer may be what closed us
+  ///   torsion::cancelIfActive(idle_);  // the idle timer may be what closed us
   /// }
   /// @endcode
   /// @throws AlreadyCalled if it already ran; AlreadyCancelled if already cancelled
@@ -75,6 +75,16 @@ class DelayedCall {
 
   std::shared_ptr<detail::TimerEntry> entry_;
 };
+
+/// Cancels `call` if it is still scheduled; does nothing to a call that has run or was
+/// cancelled, or to an empty handle. For the places (connectionLost, destructors, a
+/// connection that succeeded before its timeout) where a timer may or may not have run.
+/// @code
+/// void connectionLost(const torsion::Failure&) override { torsion::cancelIfActive(idle_); }
+/// @endcode
+inline void cancelIfActive(DelayedCall& call) {
+  if (call.active()) call.cancel();
+}
 
 /// Something that tells time and schedules calls: the Reactor, and testing::Clock whose
 /// time a test advances by hand. Deferred's addTimeout and deferLater take one, so code

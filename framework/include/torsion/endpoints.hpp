@@ -39,7 +39,8 @@ class IStreamClientEndpoint {
   /// Connects, building the protocol with `factory` (a plain Factory is enough).
   /// @return a Deferred that fires with the connected protocol right after its
   /// connectionMade returns (from inside the transport's connection set-up, as
-  /// Twisted's wrapping protocol does), or fails with the reason the connection could not be made
+  /// Twisted's wrapping protocol does; the protocol is then the transport's own, so it
+  /// can startTLS), or fails with the reason the connection could not be made
   /// (ConnectionRefusedError, TimeoutError, DNSLookupError, ...). Cancelling it while
   /// connecting stops the attempt with ConnectingCancelledError.
   virtual Deferred<std::shared_ptr<Protocol>> connect(std::shared_ptr<Factory> factory) = 0;

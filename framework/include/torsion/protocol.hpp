@@ -15,7 +15,6 @@ namespace torsion {
 
 class Factory;
 class Reactor;
-struct ProtocolWrapping;
 namespace detail {
 struct ProtocolAccess;
 }
@@ -123,7 +122,6 @@ class Protocol {
 
  private:
   friend struct detail::ProtocolAccess;
-  friend struct ProtocolWrapping;
   friend class HalfCloseableProtocol;
   std::shared_ptr<Transport> transport_;
   bool connected_ = false;

@@ -132,8 +132,9 @@ class Transport : public IPushProducer {
   /// Makes `next` this transport's protocol in place of `current`, without calling any
   /// of their hooks: from now on `next` receives dataReceived and connectionLost. This is
   /// the hook that lets a wrapping protocol be inserted on a live connection (TLS's
-  /// startTLS, through torsion::ProtocolWrapping::insertWrapper); user code rarely calls
-  /// it. Bytes already written stay queued and are sent first.
+  /// startTLS, through ProtocolWrapper::wrapConnected) and a protocol hand its connection
+  /// to another (switchProtocol); user code calls those rather than this. Bytes already written stay queued and are
+  /// sent first.
   /// @return the transport's own reference to `current` (which keeps it alive while the
   /// transport owns it; a non-owning pointer for transports that do not own their
   /// protocol, such as testing::StringTransport).

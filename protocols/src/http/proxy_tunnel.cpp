@@ -6,6 +6,7 @@
 #include <torsion/http/errors.hpp>
 #include <torsion/http/headers.hpp>
 #include <torsion/http/response_parser.hpp>
+#include <torsion/protocol_wrapper.hpp>
 
 #include <optional>
 #include <stdexcept>
@@ -120,12 +121,9 @@ class TunnelProtocol : public Protocol, private ResponseSink {
       transport().abortConnection();
       return;
     }
-    std::shared_ptr<Transport> connection = transportPtr();
-    // The transport's reference to this protocol, which keeps it alive until we return.
-    std::shared_ptr<Protocol> self = connection->replaceProtocol(*this, protocol);
-    state_->phase = TunnelPhase::open;  // from here the loss is the target protocol's
-    protocol->makeConnection(connection);
-    if (!rest.empty() && protocol->connected()) protocol->dataReceived(rest);
+    std::shared_ptr<TunnelState> state = state_;  // this protocol is off the connection once switched
+    state->phase = TunnelPhase::open;             // from here the loss is the target protocol's
+    switchProtocol(*this, std::move(protocol), rest);
   }
 
   std::shared_ptr<TunnelState> state_;

@@ -7,7 +7,7 @@ namespace torsion::http::detail {
 
 /// Cancels `call` if it is still scheduled, and empties the handle.
 inline void cancelTimer(DelayedCall& call) {
-  if (call.active()) call.cancel();
+  cancelIfActive(call);
   call = DelayedCall();
 }
 

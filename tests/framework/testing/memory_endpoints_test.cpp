@@ -140,6 +140,7 @@ TEST(EndpointsOnMemoryReactor, AHalfCloseableProtocolStaysHalfCloseable) {
   transport->receiveEof();  // a half-closeable protocol hears readConnectionLost
   EXPECT_TRUE(transport->connected());
   EXPECT_EQ(protocol->events, (std::vector<std::string>{"read lost"}));
+  reactor.connectors.at(0)->dropConnection();  // the protocol holds its transport until the loss
 }
 
 TEST(EndpointsOnMemoryReactor, StringsUseTheMatchingInterface) {
@@ -200,6 +201,7 @@ TEST(EndpointsOnMemoryReactor, ConnectProtocolHandsOutTheGivenProtocol) {
   reactor.connectors.at(0)->completeConnection();
   EXPECT_EQ(connected, greeter);
   EXPECT_EQ(greeter->events, (std::vector<std::string>{"made"}));
+  reactor.connectors.at(0)->dropConnection();  // the protocol holds its transport until the loss
 }
 
 }  // namespace

@@ -105,7 +105,8 @@ TEST(TestingGuide, EndpointsAndThreadsOnAMemoryReactor) {
         return p;
       });
   reactor.connectors.at(0)->completeConnection();
-  EXPECT_NE(connected, nullptr);  // fired right after connectionMade
+  EXPECT_NE(connected, nullptr);               // fired right after connectionMade
+  reactor.connectors.at(0)->dropConnection();  // a connection made is the test's to end
 
   std::optional<int> answer;
   torsion::deferToThread(reactor, [] { return 6 * 7; }).addCallback([&answer](int v) { answer = v; });

@@ -50,22 +50,22 @@ class ThrottlingFactory : public WrappingFactory {
   void unregisterProtocol(ProtocolWrapper& wrapper) override;
 
   /// Adds `bytes` to this second's reads (the wrappers call it).
-  void registerRead(std::size_t bytes) noexcept { readThisSecond_ += bytes; }
+  void registerRead(std::size_t bytes) noexcept { reads_.thisSecond += bytes; }
 
   /// Adds `bytes` to this second's writes (the wrappers call it).
-  void registerWritten(std::size_t bytes) noexcept { writtenThisSecond_ += bytes; }
+  void registerWritten(std::size_t bytes) noexcept { writes_.thisSecond += bytes; }
 
   /// Bytes read since the factory was made.
-  std::uint64_t totalRead() const noexcept { return totalRead_ + readThisSecond_; }
+  std::uint64_t totalRead() const noexcept { return reads_.total + reads_.thisSecond; }
 
   /// Bytes written since the factory was made.
-  std::uint64_t totalWritten() const noexcept { return totalWritten_ + writtenThisSecond_; }
+  std::uint64_t totalWritten() const noexcept { return writes_.total + writes_.thisSecond; }
 
   /// True while reading is paused on every connection for the read limit.
-  bool readsThrottled() const noexcept { return readsThrottled_; }
+  bool readsThrottled() const noexcept { return reads_.throttled; }
 
   /// True while producers are paused for the write limit.
-  bool writesThrottled() const noexcept { return writesThrottled_; }
+  bool writesThrottled() const noexcept { return writes_.throttled; }
 
   /// The most live connections; more are refused.
   std::size_t maxConnectionCount;
@@ -81,27 +81,27 @@ class ThrottlingFactory : public WrappingFactory {
   std::shared_ptr<ProtocolWrapper> wrapProtocol(std::shared_ptr<Protocol> wrapped) override;
 
  private:
-  void checkReadBandwidth();
-  void checkWriteBandwidth();
-  void throttleReads();
-  void unthrottleReads();
-  void throttleWrites();
-  void unthrottleWrites();
-  /// Runs `step` on this factory after `seconds`, unless the factory is gone by then.
-  DelayedCall schedule(double seconds, void (ThrottlingFactory::*step)());
+  // Reads and writes are limited the same way, each with its own accounting.
+  enum class Way : std::uint8_t { reads, writes };
+  struct Direction {
+    std::uint64_t thisSecond = 0;  // counted since the last check
+    std::uint64_t total = 0;       // counted before the last check
+    bool throttled = false;
+    DelayedCall check;       // the next once-a-second check
+    DelayedCall unthrottle;  // the end of the current pause
+  };
+
+  Direction& direction(Way way) noexcept { return way == Way::reads ? reads_ : writes_; }
+  std::uint64_t limit(Way way) const noexcept { return way == Way::reads ? readLimit : writeLimit; }
+  void checkBandwidth(Way way);
+  void setThrottled(Way way, bool throttled);
+  void unthrottle(Way way) { setThrottled(way, false); }
+  DelayedCall schedule(double seconds, Way way, void (ThrottlingFactory::*step)(Way));
   void cancelTimers();
 
   IReactorTime& clock_;
-  std::uint64_t readThisSecond_ = 0;
-  std::uint64_t writtenThisSecond_ = 0;
-  std::uint64_t totalRead_ = 0;
-  std::uint64_t totalWritten_ = 0;
-  bool readsThrottled_ = false;
-  bool writesThrottled_ = false;
-  DelayedCall checkReads_;
-  DelayedCall checkWrites_;
-  DelayedCall unthrottleReads_;
-  DelayedCall unthrottleWrites_;
+  Direction reads_;
+  Direction writes_;
 };
 
 }  // namespace torsion::protocols

@@ -78,7 +78,7 @@ class TimeoutMixin : public Base {
 
  private:
   void cancelTimer() {
-    if (timer_.active()) timer_.cancel();
+    cancelIfActive(timer_);
     timer_ = DelayedCall();
   }
 

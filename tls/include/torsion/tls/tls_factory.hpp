@@ -3,6 +3,7 @@
 #pragma once
 
 #include <torsion/factory.hpp>
+#include <torsion/protocol_wrapper.hpp>
 #include <torsion/tls/options.hpp>
 
 #include <memory>
@@ -14,7 +15,8 @@ namespace torsion::tls {
 /// the wrapped factory's protocol. Works over any stream transport: TCP, Unix sockets,
 /// every backend, testing::StringTransport.
 ///
-/// As a ClientFactory it passes startedConnecting, clientConnectionFailed and
+/// It is a WrappingFactory (as Twisted's TLSMemoryBIOFactory): it counts its live
+/// connections and passes startedConnecting, clientConnectionFailed and
 /// clientConnectionLost on to the wrapped factory when that is a ClientFactory.
 ///
 /// @code
@@ -24,34 +26,22 @@ namespace torsion::tls {
 /// @endcode
 ///
 /// Thread safety: use only on the thread that runs its reactor.
-class TLSMemoryBIOFactory : public ClientFactory {
+class TLSMemoryBIOFactory : public WrappingFactory {
  public:
   /// A client side: connections verify the server as `options` say.
+  /// @throws std::invalid_argument if `wrapped` is null.
   TLSMemoryBIOFactory(const ClientTLSOptions& options, std::shared_ptr<Factory> wrapped);
 
   /// A server side: connections present `options`' certificate.
+  /// @throws std::invalid_argument if `wrapped` is null.
   TLSMemoryBIOFactory(const ServerTLSOptions& options, std::shared_ptr<Factory> wrapped);
 
-  /// Builds the wrapped factory's protocol and puts a TLS protocol around it; nullptr if
-  /// the wrapped factory refused.
-  std::shared_ptr<Protocol> buildProtocol(const Address& address) override;
-  /// Starts the wrapped factory.
-  void startFactory() override;
-  /// Stops the wrapped factory.
-  void stopFactory() override;
-  /// Passed on to the wrapped factory if it is a ClientFactory.
-  void startedConnecting(Connector& connector) override;
-  /// Passed on to the wrapped factory if it is a ClientFactory.
-  void clientConnectionFailed(Connector& connector, const Failure& reason) override;
-  /// Passed on to the wrapped factory if it is a ClientFactory.
-  void clientConnectionLost(Connector& connector, const Failure& reason) override;
-
-  /// The wrapped factory.
-  const std::shared_ptr<Factory>& wrappedFactory() const noexcept { return wrapped_; }
+ protected:
+  /// Puts a TLS protocol around one protocol the wrapped factory built.
+  std::shared_ptr<ProtocolWrapper> wrapProtocol(std::shared_ptr<Protocol> wrapped) override;
 
  private:
   std::shared_ptr<detail::TlsContext> context_;
-  std::shared_ptr<Factory> wrapped_;
 };
 
 /// A client factory whose connections speak TLS as `options` say, over any transport the

@@ -21,7 +21,7 @@ namespace torsion::tls {
 /// handshake or the protocol failed.
 ///
 /// Thread safety: use only on the thread that runs its reactor.
-class TLSTransport : public Transport {
+class TLSTransport : public virtual Transport {
  public:
   /// True once the handshake has completed (and until the connection is lost).
   virtual bool handshakeDone() const noexcept = 0;
