@@ -154,7 +154,8 @@ TEST_P(TlsInteropTest, AHandshakeFailureAlertFromOpensslSServerIsReportedAsTheAl
 // and the client has none. Before, this was reported as "no shared cipher".
 TEST_P(TlsInteropTest, AHandshakeFailureAlertForAMissingClientCertificateNamesNoCipher) {
   std::uint16_t port = 0;
-  auto server = startSServer(port, {"-rev", "-tls1_2", "-Verify", "1", "-CAfile", TestCertificates::get().path("ca.pem")});
+  auto server =
+      startSServer(port, {"-rev", "-tls1_2", "-Verify", "1", "-CAfile", TestCertificates::get().path("ca.pem")});
   ASSERT_TRUE(server) << "openssl s_server did not start";
   tls::ClientTLSSettings settings;
   settings.maximumVersion = tls::TLSVersion::tls1_2;
