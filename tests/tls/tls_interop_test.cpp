@@ -113,6 +113,81 @@ TEST_P(TlsInteropTest, NoSharedVersionWithOpensslSClientIsNamed) {
   EXPECT_NE(output.find("alert protocol version"), std::string::npos) << output;
 }
 
+// Connects a torsion client with `settings` to `server` (on `port`) and returns how it
+// was refused.
+torsion::Failure refusalFrom(const std::string& backend, Subprocess& server, std::uint16_t port,
+                             const tls::ClientTLSSettings& settings) {
+  Seen client;
+  auto reactorOwner = torsion_test::makeReactor(backend);
+  torsion::Reactor& reactor = *reactorOwner;
+  tls::connectSSL(reactor, "127.0.0.1", port,
+                  torsion::ClientFactory::forProtocol<Recorder>(std::ref(client), false, "secret"),
+                  clientOptions("localhost", {}, settings));
+  EXPECT_TRUE(runUntil(
+      reactor, [&] { return client.lost.has_value(); }, 10, "the refusal"))
+      << server.output();
+  EXPECT_FALSE(client.handshake);
+  return client.lost.value_or(torsion::Failure(torsion::ConnectionDone()));
+}
+
+// (Each s_server below runs with -rev, which serves without reading stdin: in its default
+// mode it quits at once when stdin is at its end.)
+
+// s_server offers no TLS 1.3 suite the client accepts: it finds no shared cipher and
+// sends handshake_failure. The client reports that alert, not a cause it cannot know.
+TEST_P(TlsInteropTest, AHandshakeFailureAlertFromOpensslSServerIsReportedAsTheAlert) {
+  std::uint16_t port = 0;
+  auto server = startSServer(port, {"-rev", "-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"});
+  ASSERT_TRUE(server) << "openssl s_server did not start";
+  tls::ClientTLSSettings settings;
+  settings.tls13CipherSuites = "TLS_CHACHA20_POLY1305_SHA256";
+  const torsion::Failure lost = refusalFrom(backend(), *server, port, settings);
+  EXPECT_EQ(tlsKind(lost), tls::TLSErrorKind::handshakeFailed) << lost.toString();
+  const std::string message = lost.getErrorMessage();
+  EXPECT_NE(message.find("the peer sent the alert 'handshake failure' (40)"), std::string::npos) << message;
+  EXPECT_EQ(message.find("no shared cipher"), std::string::npos) << message;
+  ASSERT_TRUE(server->waitForExit(10).has_value());
+  EXPECT_NE(server->output().find("no shared cipher"), std::string::npos) << server->output();
+}
+
+// The same alert with another cause: s_server (TLS 1.2) requires a client certificate
+// and the client has none. Before, this was reported as "no shared cipher".
+TEST_P(TlsInteropTest, AHandshakeFailureAlertForAMissingClientCertificateNamesNoCipher) {
+  std::uint16_t port = 0;
+  auto server =
+      startSServer(port, {"-rev", "-tls1_2", "-Verify", "1", "-CAfile", TestCertificates::get().path("ca.pem")});
+  ASSERT_TRUE(server) << "openssl s_server did not start";
+  tls::ClientTLSSettings settings;
+  settings.maximumVersion = tls::TLSVersion::tls1_2;
+  const torsion::Failure lost = refusalFrom(backend(), *server, port, settings);
+  EXPECT_EQ(tlsKind(lost), tls::TLSErrorKind::handshakeFailed) << lost.toString();
+  const std::string message = lost.getErrorMessage();
+  EXPECT_NE(message.find("the peer sent the alert 'handshake failure' (40)"), std::string::npos) << message;
+  EXPECT_EQ(message.find("cipher"), std::string::npos) << message;
+  ASSERT_TRUE(server->waitForExit(10).has_value());
+  EXPECT_NE(server->output().find("peer did not return a certificate"), std::string::npos) << server->output();
+}
+
+// The other direction: s_client offers only a suite the torsion server does not take.
+// The server found the cause itself and names it; s_client got the alert.
+TEST_P(TlsInteropTest, NoSharedCipherWithOpensslSClientIsNamedByTheServer) {
+  Seen server;
+  tls::ServerTLSSettings settings;
+  settings.tls13CipherSuites = "TLS_AES_128_GCM_SHA256";
+  auto reactorOwner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *reactorOwner;
+  auto port = tls::listenSSL(reactor, 0, torsion::Factory::forProtocol<Recorder>(std::ref(server)),
+                             serverOptions(settings), 50, "127.0.0.1");
+  const std::string output =
+      runSClient(reactor, port->getHost().port, {"-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"});
+  ASSERT_TRUE(runUntil(
+      reactor, [&] { return server.lost.has_value(); }, 10, "the refusal"));
+  EXPECT_EQ(tlsKind(*server.lost), tls::TLSErrorKind::noSharedCipher) << server.lost->toString();
+  EXPECT_NE(server.lost->getErrorMessage().find("no shared cipher"), std::string::npos)
+      << server.lost->getErrorMessage();
+  EXPECT_NE(output.find("alert handshake failure"), std::string::npos) << output;
+}
+
 TEST_P(TlsInteropTest, MutualTlsWithOpensslSClient) {
   tls::ServerTLSSettings settings;
   settings.clientCertificateAuthority = TestCertificates::get().ca();

@@ -4,6 +4,7 @@
 #include <torsion/testing.hpp>
 #include <torsion/tls.hpp>
 
+#include <functional>
 #include <string>
 
 #include "tls_names.hpp"
@@ -23,13 +24,26 @@ void pumpBoth(StringTransport& clientSide, StringTransport& serverSide) {
   }
 }
 
+// A Recorder that pauses reading after its first delivery.
+class PausingRecorder : public Recorder {
+ public:
+  using Recorder::Recorder;
+  void dataReceived(torsion::Bytes data) override {
+    Recorder::dataReceived(data);
+    if (deliveries++ == 0) transport().pauseProducing();
+  }
+  int deliveries = 0;
+};
+
 // A client and a server TLS protocol over two StringTransports, pumped by hand.
 struct MemoryPair {
-  MemoryPair() {
+  /// `makeClient` makes the user's client protocol recording into clientSeen (a Recorder
+  /// if none).
+  explicit MemoryPair(const std::function<std::shared_ptr<torsion::Protocol>(Seen&)>& makeClient = {}) {
     auto serverFactory = std::make_shared<tls::TLSMemoryBIOFactory>(
         serverOptions(), torsion::Factory::forProtocol<Recorder>(std::ref(serverSeen), true));
     serverTls = serverFactory->buildProtocol(serverSide->getPeer());
-    clientProtocol = std::make_shared<Recorder>(clientSeen);
+    clientProtocol = makeClient ? makeClient(clientSeen) : std::make_shared<Recorder>(clientSeen);
     clientTls = tls::wrapClientProtocol(clientOptions(), clientProtocol);
     serverSide->makeConnection(*serverTls);
     clientSide->makeConnection(*clientTls);
@@ -49,6 +63,39 @@ struct MemoryPair {
   std::shared_ptr<StringTransport> clientSide = std::make_shared<StringTransport>();
   std::shared_ptr<torsion::Protocol> serverTls, clientTls, clientProtocol;
 };
+
+// Ciphertext of several records arrives in one delivery, more than OpenSSL reads at once,
+// and the user pauses after the first record: the rest outlives the delivery's buffer
+// (the wrapper's BIO reads delivered bytes in place and must keep what is left), and
+// resuming delivers it all, in order. Then records split at every seventh byte.
+TEST(TlsMemoryTest, CiphertextLeftUnreadByAPauseIsKeptAndDeliveredInOrder) {
+  MemoryPair pair([](Seen& seen) { return std::make_shared<PausingRecorder>(seen); });
+  pair.pump();
+  ASSERT_TRUE(pair.clientSeen.handshake);
+  std::string expected;
+  for (int i = 0; i < 4; ++i) expected += std::string(16 * 1024, static_cast<char>('a' + i));
+  pair.clientProtocol->transport().write(expected);
+  pair.serverSide->receive(pair.clientSide->value());
+  pair.clientSide->clear();
+  ASSERT_EQ(pair.serverSeen.received, expected);
+  {
+    std::string echoed = pair.serverSide->value();  // four records, in one delivery
+    pair.serverSide->clear();
+    pair.clientSide->receive(echoed);
+    echoed.assign(echoed.size(), 'x');  // the delivery's buffer is overwritten, then freed
+  }
+  EXPECT_EQ(pair.clientSeen.received, expected.substr(0, 16 * 1024)) << "only the first record before the pause";
+  pair.clientProtocol->transport().resumeProducing();
+  EXPECT_EQ(pair.clientSeen.received, expected);
+
+  pair.clientProtocol->transport().write("split at every seventh byte");
+  pair.serverSide->receive(pair.clientSide->value());
+  pair.clientSide->clear();
+  const std::string echoed = pair.serverSide->value();
+  for (std::size_t i = 0; i < echoed.size(); i += 7) pair.clientSide->receive(std::string(echoed.substr(i, 7)));
+  EXPECT_EQ(pair.clientSeen.received, expected + "split at every seventh byte");
+  EXPECT_FALSE(pair.clientSeen.lost.has_value()) << pair.clientSeen.lost->toString();
+}
 
 TEST(TlsMemoryTest, HandshakeAndDataOverStringTransports) {
   MemoryPair pair;

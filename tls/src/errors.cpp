@@ -3,6 +3,7 @@
 #include <openssl/x509_vfy.h>
 #include <torsion/tls/errors.hpp>
 
+#include <optional>
 #include <string>
 
 #include "tls_error_classify.hpp"
@@ -61,8 +62,7 @@ TLSErrorKind reasonKind(int reason, bool handshaking) {
     case SSL_R_NO_CIPHERS_AVAILABLE:
     case SSL_R_NO_SUITABLE_KEY_SHARE:
     case SSL_R_NO_SHARED_GROUPS:
-    case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM:
-    case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE: return TLSErrorKind::noSharedCipher;
+    case SSL_R_NO_SUITABLE_SIGNATURE_ALGORITHM: return TLSErrorKind::noSharedCipher;
     case SSL_R_WRONG_VERSION_NUMBER:
     case SSL_R_HTTP_REQUEST:
     case SSL_R_HTTPS_PROXY_REQUEST:
@@ -81,17 +81,37 @@ TLSErrorKind reasonKind(int reason, bool handshaking) {
   }
 }
 
+// A received alert: OpenSSL reports it as the alert's number past SSL_AD_REASON_OFFSET.
+std::optional<int> receivedAlert(unsigned long code) {
+  const int reason = ERR_GET_REASON(code);
+  if (ERR_GET_LIB(code) != ERR_LIB_SSL || reason < SSL_AD_REASON_OFFSET || reason >= SSL_AD_REASON_OFFSET + 256) {
+    return std::nullopt;
+  }
+  return reason - SSL_AD_REASON_OFFSET;
+}
+
+// What a received alert tells: which alert, and no more. A handshake_failure in
+// particular is what a peer sends for any refusal it does not name (no cipher in common,
+// a client certificate it required, a policy of its own), so it names no cause.
+std::string describeAlert(int alert) {
+  return std::string("the peer sent the alert '") + SSL_alert_desc_string_long(alert) + "' (" + std::to_string(alert) +
+         ")";
+}
+
 }  // namespace
 
 TLSError classifyFailure(SSL* ssl, bool handshaking, const std::string& hostname) {
   const std::string stage = handshaking ? "TLS handshake failed: " : "TLS connection failed: ";
-  // The first error is the cause; later ones are consequences.
+  // The first error is the cause; later ones are consequences, except that a reason of
+  // our own found beside a received alert is worth naming too.
   unsigned long first = ERR_peek_error();
+  unsigned long local = 0;
   std::string openSslText;
   while (unsigned long code = ERR_get_error()) {
     char buffer[256];
     ERR_error_string_n(code, buffer, sizeof buffer);
     openSslText += (openSslText.empty() ? "" : "; ") + std::string(buffer);
+    if (local == 0 && code != first && !receivedAlert(code)) local = code;
   }
   const long verify = ssl != nullptr ? SSL_get_verify_result(ssl) : X509_V_OK;
   const bool verifyFailed = first != 0 && ERR_GET_REASON(first) == SSL_R_CERTIFICATE_VERIFY_FAILED;
@@ -106,10 +126,19 @@ TLSError classifyFailure(SSL* ssl, bool handshaking, const std::string& hostname
     return TLSError(handshaking ? TLSErrorKind::handshakeFailed : TLSErrorKind::protocolError,
                     stage + "OpenSSL reported no reason");
   }
+  std::string cause;
   TLSErrorKind kind = reasonKind(ERR_GET_REASON(first), handshaking);
-  const char* reason = ERR_reason_error_string(first);
-  return TLSError(kind, stage + (reason != nullptr ? reason : "unknown reason") + " [" + toString(kind).data() + "] (" +
-                            openSslText + ")");
+  if (const auto alert = receivedAlert(first)) {
+    cause = describeAlert(*alert);
+    if (local != 0 && ERR_reason_error_string(local) != nullptr) {
+      cause += std::string("; here: ") + ERR_reason_error_string(local);
+      if (kind == TLSErrorKind::handshakeFailed) kind = reasonKind(ERR_GET_REASON(local), handshaking);
+    }
+  } else {
+    const char* reason = ERR_reason_error_string(first);
+    cause = reason != nullptr ? reason : "unknown reason";
+  }
+  return TLSError(kind, stage + cause + " [" + toString(kind).data() + "] (" + openSslText + ")");
 }
 
 }  // namespace detail

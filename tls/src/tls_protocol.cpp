@@ -15,8 +15,7 @@ namespace torsion::tls::detail {
 
 namespace {
 
-// OpenSSL's largest record plaintext; a read of this size takes a whole record, and the
-// outgoing BIO is drained in pieces of this size.
+// OpenSSL's largest record plaintext; a read of this size takes a whole record.
 constexpr std::size_t kRecord = 16 * 1024;
 
 // SSL_get_error needs this thread's error queue empty before the SSL call it explains.
@@ -42,21 +41,12 @@ TlsProtocol::~TlsProtocol() = default;
 
 void TlsProtocol::connectionMade() {
   ssl_ = context_->newConnection();
-  in_ = BIO_new(BIO_s_mem());
-  out_ = BIO_new(BIO_s_mem());
-  if (in_ == nullptr || out_ == nullptr) {
-    BIO_free(in_);
-    BIO_free(out_);
-    throw std::bad_alloc();
-  }
-  // A read from an empty BIO means "wait for more", not end of file.
-  BIO_set_mem_eof_return(in_, -1);
-  BIO_set_mem_eof_return(out_, -1);
-  SSL_set_bio(ssl_.get(), in_, out_);
-  // Take all the ciphertext there is in one BIO_read, not a record's header and then its
-  // body in two: the BIO is memory, so reading ahead costs nothing.
+  BIO* bio = bio_.newBio();
+  SSL_set_bio(ssl_.get(), bio, bio);  // one reference, for both directions
+  // Take all the ciphertext there is in one BIO read, not a record's header and then its
+  // body in two: the bytes are in memory already, so reading ahead costs nothing.
   SSL_set_read_ahead(ssl_.get(), 1);
-  buffer_ = std::make_unique<char[]>(2 * kRecord);
+  buffer_ = std::make_unique<char[]>(kRecord);
   if (const double timeout = context_->handshakeTimeout(); timeout > 0 && clock() != nullptr) {
     handshakeTimer_ = callLater(timeout, [this, timeout] {
       fail(Failure(TLSError(TLSErrorKind::handshakeTimeout, "TLS handshake failed: no answer within " +
@@ -111,12 +101,15 @@ void TlsProtocol::dataReceived(Bytes data) {
       state_ == TlsState::handshakeFailed || state_ == TlsState::closed) {
     return;
   }
-  BIO_write(in_, data.data(), static_cast<int>(data.size()));
-  if (inHandshake(state_)) {
-    advanceHandshake();
-    if (inHandshake(state_)) return;
-  }
-  readApplicationData();
+  bio_.feed(data);
+  // `data` goes away when we return (or the user's dataReceived throws): what OpenSSL
+  // did not take yet (reading is paused, or the session ended) is copied then.
+  struct KeepUnread {
+    TransportBio& bio;
+    ~KeepUnread() { bio.keepUnread(); }
+  } keepUnread{bio_};
+  if (inHandshake(state_)) advanceHandshake();
+  if (!inHandshake(state_)) readApplicationData();
 }
 
 void TlsProtocol::readApplicationData() {
@@ -128,7 +121,7 @@ void TlsProtocol::readApplicationData() {
       if (user() != nullptr) user()->dataReceived(Bytes(buffer, static_cast<std::size_t>(got)));
       // Another SSL_read would only say "want read" when neither a decrypted record nor
       // ciphertext is left: skip that call (one of three per received record).
-      if (ssl_ && !SSL_has_pending(ssl_.get()) && BIO_ctrl_pending(in_) == 0) break;
+      if (ssl_ && !SSL_has_pending(ssl_.get()) && bio_.unread() == 0) break;
       continue;
     }
     const int error = SSL_get_error(ssl_.get(), got);
@@ -209,14 +202,9 @@ void TlsProtocol::writeThrough(Bytes data) {
 }
 
 void TlsProtocol::flushOutgoing() {
-  if (out_ == nullptr) return;
-  char* buffer = buffer_.get() + kRecord;
-  for (std::size_t pending = BIO_ctrl_pending(out_); pending > 0;) {
-    const int got = BIO_read(out_, buffer, static_cast<int>(std::min(pending, kRecord)));
-    if (got <= 0) break;
-    pending -= static_cast<std::size_t>(got);
-    if (lower() != nullptr) lower()->write(Bytes(buffer, static_cast<std::size_t>(got)));
-  }
+  if (!bio_.hasOutgoing()) return;
+  const Bytes records = bio_.takeOutgoing();
+  if (lower() != nullptr) lower()->write(records);
 }
 
 void TlsProtocol::sendCloseNotify(TlsState next) {

@@ -5,8 +5,9 @@
 //   real transport ──dataReceived──▶ TlsProtocol ──SSL_read──▶ user protocol
 //   real transport ◀──write──────── TlsProtocol ◀──write (SSL_write)── user protocol
 //
-// Ciphertext goes into `in_` (a memory BIO OpenSSL reads) and comes out of `out_` (one it
-// writes), so OpenSSL never touches a socket and every backend gets TLS unchanged.
+// OpenSSL reads ciphertext from, and writes it to, a TransportBio (our own BIO over the
+// bytes the real transport delivers and the buffer we hand to its write), so OpenSSL
+// never touches a socket and every backend gets TLS unchanged.
 #pragma once
 
 #include <openssl/bio.h>
@@ -20,6 +21,7 @@
 #include <string>
 
 #include "tls_context.hpp"
+#include "transport_bio.hpp"
 
 namespace torsion::tls::detail {
 
@@ -97,7 +99,7 @@ class TlsProtocol final : public ProtocolWrapper, public TLSTransport {
   void sendCloseNotify(TlsState next);
   /// The peer's close_notify arrived: answer it (unless ours went already) and close.
   void onPeerCloseNotify();
-  /// Sends what OpenSSL put in the outgoing BIO to the real transport.
+  /// Sends what OpenSSL wrote to the real transport.
   void flushOutgoing();
   /// Records `failure` as the reason the user will get, sends any alert OpenSSL made,
   /// and closes the real transport.
@@ -107,13 +109,12 @@ class TlsProtocol final : public ProtocolWrapper, public TLSTransport {
   Failure reasonForUser(const Failure& lowerReason, TlsState ending) const;
 
   std::shared_ptr<TlsContext> context_;
+  TransportBio bio_;  // before ssl_, whose BIO points to it: destroyed after ssl_
   SslPtr ssl_;
-  BIO* in_ = nullptr;   // owned by ssl_
-  BIO* out_ = nullptr;  // owned by ssl_
   TlsState state_ = TlsState::handshaking;
   ReadFlow readFlow_ = ReadFlow::flowing;
   std::string pending_;             // the user's writes before the handshake completed
-  std::unique_ptr<char[]> buffer_;  // one record in and one out, allocated once
+  std::unique_ptr<char[]> buffer_;  // one decrypted record, allocated once
   std::optional<Failure> failure_;  // why we are closing, if it was not clean
   DelayedCall handshakeTimer_;
 };
