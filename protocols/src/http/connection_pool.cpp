@@ -26,9 +26,18 @@ class HTTPConnectionPool::State : public std::enable_shared_from_this<HTTPConnec
   Deferred<PooledConnection> getConnection(const ConnectionKey& key, const ConnectFunction& connect, double timeout,
                                            bool fresh);
   void closeCachedConnections();
-  std::size_t idle(const ConnectionKey& key) const { return find(key) ? find(key)->idle.size() : 0; }
-  std::size_t open(const ConnectionKey& key) const { return find(key) ? find(key)->open : 0; }
-  std::size_t queued(const ConnectionKey& key) const { return find(key) ? find(key)->queue.size() : 0; }
+  std::size_t idle(const ConnectionKey& key) const {
+    const Host* host = find(key);
+    return host != nullptr ? host->idle.size() : 0;
+  }
+  std::size_t open(const ConnectionKey& key) const {
+    const Host* host = find(key);
+    return host != nullptr ? host->open : 0;
+  }
+  std::size_t queued(const ConnectionKey& key) const {
+    const Host* host = find(key);
+    return host != nullptr ? host->queue.size() : 0;
+  }
   const PoolOptions& options() const noexcept { return options_; }
 
   // Called by the connection factory and the connections.
