@@ -76,7 +76,8 @@ struct ClientTLSSettings {
   double handshakeTimeout = 30;
   /// Keep the last session the server gave and offer it on the next connection made with
   /// these options (an abbreviated handshake). On by default.
-  bool resumeSessions = true;  /// The highest version offered (TLS 1.3 by default); TLSVersion::tls1_2 for a peer
+  bool resumeSessions = true;
+  /// The highest version offered (TLS 1.3 by default); TLSVersion::tls1_2 for a peer
   /// that mishandles TLS 1.3. Below minimumVersion is a TLSConfigurationError.
   TLSVersion maximumVersion = TLSVersion::tls1_3;
   /// The TLS 1.2 cipher suites allowed, in OpenSSL's cipher-list syntax
