@@ -133,7 +133,7 @@ bool selfTest(const std::string& backend) {
       if (reactor.running()) reactor.stop();
     });
     reactor.run(false);
-    if (deadline.active()) deadline.cancel();
+    torsion::cancelIfActive(deadline);
   }
   bool ok = counters.ranForGone == 0 && counters.lateResults == 5 && dropped;
   std::printf("%-7s sessions gone: %d, late results: %d, ran for a gone session: %d, idle drop: %s -> %s\n",

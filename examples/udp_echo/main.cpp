@@ -44,7 +44,7 @@ class UdpEchoClient : public torsion::DatagramProtocol {
   void connectionRefused() override {
     std::cerr << "udp_echo: " << server_.toString() << " refused the datagram (nobody listens there)\n";
     refused = true;
-    if (timeout_.active()) timeout_.cancel();
+    torsion::cancelIfActive(timeout_);
     reactor_.stop();
   }
 

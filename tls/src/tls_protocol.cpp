@@ -79,7 +79,7 @@ void TlsProtocol::advanceHandshake() {
 void TlsProtocol::onHandshakeDone() {
   const TlsState requested = state_;  // a close the user asked for during the handshake
   state_ = TlsState::established;
-  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  torsion::cancelIfActive(handshakeTimer_);
   // What the user wrote before the handshake goes first, before anything the listener
   // writes, and before a close it asked for.
   if (!pending_.empty()) {
@@ -151,7 +151,7 @@ void TlsProtocol::onPeerCloseNotify() {
 void TlsProtocol::connectionLost(const Failure& reason) {
   const TlsState ending = state_;
   state_ = TlsState::closed;
-  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  torsion::cancelIfActive(handshakeTimer_);
   ProtocolWrapper::connectionLost(reasonForUser(reason, ending));
 }
 
@@ -223,7 +223,7 @@ void TlsProtocol::fail(const Failure& failure) {
   if (state_ == TlsState::closed) return;
   if (!failure_) failure_ = failure;
   pending_.clear();  // never sent in plain text, and never after a failure
-  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  torsion::cancelIfActive(handshakeTimer_);
   const bool lowerClosing = state_ == TlsState::closing || state_ == TlsState::closedByPeer ||
                             state_ == TlsState::failed || state_ == TlsState::handshakeFailed;
   state_ = inHandshake(state_) || state_ == TlsState::handshakeFailed ? TlsState::handshakeFailed : TlsState::failed;
@@ -259,7 +259,7 @@ void TlsProtocol::abortConnection() {
   if (state_ == TlsState::closed) return;
   pending_.clear();
   if (!failure_) failure_ = Failure(ConnectionAborted());
-  if (handshakeTimer_.active()) handshakeTimer_.cancel();
+  torsion::cancelIfActive(handshakeTimer_);
   state_ = inHandshake(state_) || state_ == TlsState::handshakeFailed ? TlsState::handshakeFailed : TlsState::failed;
   if (lower() != nullptr) lower()->abortConnection();
 }
