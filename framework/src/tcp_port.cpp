@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <typeinfo>
 
-#include "block_cache.hpp"
+#include <torsion/detail/block_cache.hpp>
 #include "socket_ops.hpp"
 #include "tcp_connection.hpp"
 

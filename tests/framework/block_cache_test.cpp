@@ -1,10 +1,11 @@
-// The per-thread block cache behind accepted connections' shared blocks
-// (framework/src/block_cache.hpp): a freed block is reused by the next allocation of its
-// size; the cache holds one size and at most kCachedBlockCapacity blocks, and gives
+// The per-thread block cache behind each connection's transport and forProtocol's
+// protocols (torsion/detail/block_cache.hpp): a freed block is reused by the next
+// allocation of its size; the cache holds blocks of at most kCachedBlockSizes sizes, at
+// most kCachedBlockCapacity of each, none larger than kLargestCachedBlock, and gives
 // everything else to operator delete; a thread's cached blocks are deleted when it ends,
 // and a block freed after that goes to delete too. Each case runs on a fresh thread, whose
 // cache starts empty. The counts come from the executable's counting operator new/delete.
-#include "block_cache.hpp"
+#include <torsion/detail/block_cache.hpp>
 
 #include <gtest/gtest.h>
 #include <pthread.h>
@@ -83,49 +84,95 @@ TEST(BlockCache, KeepsAtMostItsCapacityAndDeletesTheRest) {
   EXPECT_EQ(allocatedByReuse, 1u);
 }
 
-TEST(BlockCache, WhileItHoldsOneSizeOtherSizesGoToTheHeap) {
+TEST(BlockCache, EachSizeKeepsItsOwnBlocks) {
   SKIP_WITHOUT_CACHING();
   std::uint64_t releases = 0;
   std::uint64_t allocations = 0;
-  void* kept = nullptr;
-  void* reused = nullptr;
+  void* small = nullptr;
+  void* other = nullptr;
+  void* smallAgain = nullptr;
+  void* otherAgain = nullptr;
   onFreshThread([&] {
-    kept = cachedBlockAllocate(kSize);
-    void* other = cachedBlockAllocate(kOtherSize);
-    cachedBlockFree(kept, kSize);
-    std::uint64_t before = releasesSoFar();
-    cachedBlockFree(other, kOtherSize);
-    releases = releasesSoFar() - before;
-    before = allocationsSoFar();
+    small = cachedBlockAllocate(kSize);
     other = cachedBlockAllocate(kOtherSize);
-    allocations = allocationsSoFar() - before;
-    reused = cachedBlockAllocate(kSize);
+    const std::uint64_t releasesBefore = releasesSoFar();
+    const std::uint64_t allocationsBefore = allocationsSoFar();
+    cachedBlockFree(small, kSize);
     cachedBlockFree(other, kOtherSize);
-    cachedBlockFree(reused, kSize);
+    otherAgain = cachedBlockAllocate(kOtherSize);
+    smallAgain = cachedBlockAllocate(kSize);
+    releases = releasesSoFar() - releasesBefore;
+    allocations = allocationsSoFar() - allocationsBefore;
+    cachedBlockFree(smallAgain, kSize);
+    cachedBlockFree(otherAgain, kOtherSize);
   });
-  EXPECT_EQ(releases, 1u) << "a block of another size was kept";
-  EXPECT_EQ(allocations, 1u) << "a block of another size came from the cache";
-  EXPECT_EQ(reused, kept);
+  EXPECT_EQ(releases, 0u) << "a block of the second size was not kept";
+  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(smallAgain, small);
+  EXPECT_EQ(otherAgain, other) << "a size was given a block of another size";
 }
 
-TEST(BlockCache, AnEmptiedCacheTakesTheNextSizeFreed) {
+// Frees one block of each of kCachedBlockSizes sizes (kSize, kSize + 16, ...), so that
+// every place of the cache holds a size.
+void fillEverySize() {
+  for (std::size_t i = 0; i < torsion::detail::kCachedBlockSizes; ++i) {
+    cachedBlockFree(cachedBlockAllocate(kSize + 16 * i), kSize + 16 * i);
+  }
+}
+constexpr std::size_t kSizeBeyond = kSize + 16 * torsion::detail::kCachedBlockSizes;
+
+TEST(BlockCache, WhileItHoldsItsSizesAnotherSizeGoesToTheHeap) {
   SKIP_WITHOUT_CACHING();
-  void* other = nullptr;
+  std::uint64_t releases = 0;
+  std::uint64_t allocations = 0;
+  onFreshThread([&] {
+    void* beyond = cachedBlockAllocate(kSizeBeyond);
+    fillEverySize();
+    std::uint64_t before = releasesSoFar();
+    cachedBlockFree(beyond, kSizeBeyond);
+    releases = releasesSoFar() - before;
+    before = allocationsSoFar();
+    beyond = cachedBlockAllocate(kSizeBeyond);
+    allocations = allocationsSoFar() - before;
+    cachedBlockFree(beyond, kSizeBeyond);
+  });
+  EXPECT_EQ(releases, 1u) << "a block of a size beyond the cache's places was kept";
+  EXPECT_EQ(allocations, 1u);
+}
+
+TEST(BlockCache, ASizeWhoseBlocksAreAllTakenGivesItsPlaceToTheNextSizeFreed) {
+  SKIP_WITHOUT_CACHING();
+  void* beyond = nullptr;
   void* reused = nullptr;
   std::uint64_t releases = 0;
   onFreshThread([&] {
-    cachedBlockFree(cachedBlockAllocate(kSize), kSize);
-    void* block = cachedBlockAllocate(kSize);  // empties the cache
-    other = cachedBlockAllocate(kOtherSize);
+    fillEverySize();
+    void* block = cachedBlockAllocate(kSize);  // empties kSize's place
+    beyond = cachedBlockAllocate(kSizeBeyond);
     const std::uint64_t before = releasesSoFar();
-    cachedBlockFree(other, kOtherSize);
+    cachedBlockFree(beyond, kSizeBeyond);
     releases = releasesSoFar() - before;
-    reused = cachedBlockAllocate(kOtherSize);
-    cachedBlockFree(reused, kOtherSize);
-    cachedBlockFree(block, kSize);  // another size than the cache holds now: deleted
+    reused = cachedBlockAllocate(kSizeBeyond);
+    cachedBlockFree(reused, kSizeBeyond);
+    cachedBlockFree(block, kSize);  // every place holds another size now: deleted
   });
   EXPECT_EQ(releases, 0u);
-  EXPECT_EQ(reused, other);
+  EXPECT_EQ(reused, beyond);
+}
+
+TEST(BlockCache, BlocksLargerThanTheLimitAreNeverKept) {
+  SKIP_WITHOUT_CACHING();
+  constexpr std::size_t kLarge = torsion::detail::kLargestCachedBlock + 1;
+  std::uint64_t releases = 0;
+  onFreshThread([&] {
+    void* largest = cachedBlockAllocate(torsion::detail::kLargestCachedBlock);
+    void* large = cachedBlockAllocate(kLarge);
+    const std::uint64_t before = releasesSoFar();
+    cachedBlockFree(largest, torsion::detail::kLargestCachedBlock);  // kept
+    cachedBlockFree(large, kLarge);                                  // deleted
+    releases = releasesSoFar() - before;
+  });
+  EXPECT_EQ(releases, 1u);
 }
 
 TEST(BlockCache, AThreadsCachedBlocksAreDeletedWhenItEnds) {
@@ -134,11 +181,14 @@ TEST(BlockCache, AThreadsCachedBlocksAreDeletedWhenItEnds) {
   std::uint64_t atBodyEnd = 0;
   onFreshThread([&] {
     std::array<void*, kBlocks> blocks{};
+    std::array<void*, kBlocks> others{};
     for (void*& block : blocks) block = cachedBlockAllocate(kSize);
+    for (void*& block : others) block = cachedBlockAllocate(kOtherSize);
     for (void* block : blocks) cachedBlockFree(block, kSize);
+    for (void* block : others) cachedBlockFree(block, kOtherSize);
     atBodyEnd = releasesSoFar();
   });
-  EXPECT_EQ(releasesSoFar() - atBodyEnd, static_cast<std::uint64_t>(kBlocks));
+  EXPECT_EQ(releasesSoFar() - atBodyEnd, static_cast<std::uint64_t>(2 * kBlocks));
 }
 
 // Frees its block from a thread_local destructor that runs after the cache's releaser
