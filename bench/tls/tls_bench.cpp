@@ -3,6 +3,10 @@
 // server's CPU per echoed message over TLS against torsion's own plain TCP echo.
 //
 //   tls_bench run --certificates DIR [--seconds S] [--repeat N] [--smoke]
+//   tls_bench drive PORT DIR full|resumed|echo|echo-plain COUNT [CONNECTIONS]
+//
+// `drive` is the load alone, a fixed number of operations against a server started with
+// `serve-torsion`, `serve-asio` or `serve-torsion-plain`, for bench/tls/server_cost.py.
 //
 // DIR holds server.pem, server.key and ca.pem (tests/tls/make_test_certificates.sh makes
 // them). Each server is a separate process (this program re-executed with `serve-...`,
@@ -236,47 +240,71 @@ struct Load {
   std::uint16_t port;
   std::optional<tls::ClientTLSOptions> options;  // none: plain TCP
   double until = 0;
+  long long limit = -1;  // operations to start at most (-1: as many as fit before `until`)
+  long long started = 0;
   long long done = 0;
   int open = 0;
   long long failures = 0;
   std::string lastFailure;
+  // Whether to start one more operation; counts it as started if so.
+  bool startAnother() {
+    if (now() >= until || (limit >= 0 && started >= limit)) return false;
+    ++started;
+    return true;
+  }
 };
 
-// Handshake, then close; the next connection starts when this one is gone.
+// Handshake, then close; the next connection starts when this one is gone. A resumed
+// handshake connects with its lane's options, which hold the session; OpenSSL's client
+// resumes a TLS 1.3 session once only, so each connection also takes the ticket the server
+// sends after the handshake, for the next in its lane: it sends its close_notify and reads
+// until the server closes, the ticket coming first. A full handshake makes fresh options.
 class Handshaker : public torsion::Protocol, public tls::IHandshakeListener {
  public:
-  Handshaker(Load& load, std::optional<tls::ClientTLSOptions> fresh) : load_(load), fresh_(std::move(fresh)) {}
-  void handshakeCompleted() override {
-    ++load_.done;
-    transport().abortConnection();  // the handshake is what is measured
-  }
+  Handshaker(Load& load, std::optional<tls::ClientTLSOptions> lane, bool resumes)
+      : load_(load), lane_(std::move(lane)), resumes_(resumes) {}
+  // The close_notify must not wait for the ACK of the Finished (Nagle's algorithm).
+  void connectionMade() override { transport().setTcpNoDelay(true); }
+  void handshakeCompleted() override;
   void connectionLost(const torsion::Failure& reason) override;
 
  private:
   Load& load_;
-  std::optional<tls::ClientTLSOptions> fresh_;
+  std::optional<tls::ClientTLSOptions> lane_;  // none: full handshakes
+  bool resumes_;
+  bool completed_ = false;
 };
 
-void connectHandshaker(Load& load, bool resume, const std::string& ca) {
+std::string gCa;
+
+void connectHandshaker(Load& load, const std::optional<tls::ClientTLSOptions>& lane, bool resumes) {
   ++load.open;
   tls::ClientTLSSettings settings;
-  settings.resumeSessions = resume;
-  auto options =
-      resume ? *load.options : tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(ca), {}, settings);
+  settings.resumeSessions = false;
+  auto options = lane ? *lane : tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(gCa), {}, settings);
   tls::connectSSL(load.reactor, "127.0.0.1", load.port,
-                  torsion::ClientFactory::forProtocol<Handshaker>(std::ref(load), std::nullopt), options);
+                  torsion::ClientFactory::forProtocol<Handshaker>(std::ref(load), lane, resumes), options);
 }
 
-std::string gCa;
-bool gResume = false;
+void Handshaker::handshakeCompleted() {
+  // A "resumed" handshake that was a full one would measure the wrong thing, silently.
+  if (dynamic_cast<tls::TLSTransport&>(transport()).sessionReused() != resumes_) {
+    ++load_.failures;
+    load_.lastFailure = resumes_ ? "a handshake did not resume the session" : "a fresh handshake resumed a session";
+  } else {
+    ++load_.done;
+  }
+  completed_ = true;
+  transport().loseWriteConnection();
+}
 
 void Handshaker::connectionLost(const torsion::Failure& reason) {
-  if (!reason.check<torsion::ConnectionAborted>()) {
+  if (!completed_) {  // after the handshake, any end is the one asked for
     ++load_.failures;
     load_.lastFailure = reason.getErrorMessage();
   }
   --load_.open;
-  if (now() < load_.until) connectHandshaker(load_, gResume, gCa);
+  if (load_.startAnother()) connectHandshaker(load_, lane_, resumes_);
 }
 
 class EchoLoad : public torsion::Protocol {
@@ -284,14 +312,18 @@ class EchoLoad : public torsion::Protocol {
   explicit EchoLoad(Load& load) : load_(load), message_(1024, 'm') {}
   void connectionMade() override {
     transport().setTcpNoDelay(true);
-    transport().write(message_);
+    if (load_.startAnother()) {
+      transport().write(message_);
+    } else {
+      transport().abortConnection();
+    }
   }
   void dataReceived(torsion::Bytes data) override {
     received_ += data.size();
     while (received_ >= message_.size()) {
       received_ -= message_.size();
       ++load_.done;
-      if (now() < load_.until) {
+      if (load_.startAnother()) {
         transport().write(message_);
       } else {
         transport().abortConnection();
@@ -334,20 +366,46 @@ Result measure(Child& server, Load& load, double seconds, const std::function<vo
           serverCpu / elapsed, (ownCpuSeconds() - loadBefore) / elapsed, load.failures};
 }
 
+// The lanes of handshakes, `concurrency` of them, each one connection after the other.
+// For resumed handshakes each lane has options of its own, with a session from one full
+// handshake; for full handshakes a lane has none.
+std::vector<std::optional<tls::ClientTLSOptions>> handshakeLanes(Load& load, bool resume, int concurrency) {
+  std::vector<std::optional<tls::ClientTLSOptions>> lanes(static_cast<std::size_t>(concurrency));
+  for (auto& lane : lanes) {
+    if (!resume) continue;
+    lane = tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(gCa));
+    Load warm{load.reactor, load.port, std::nullopt};
+    warm.until = now() + 10;
+    warm.limit = 0;  // this one only
+    connectHandshaker(warm, lane, false);
+    while (warm.open > 0 && now() < warm.until) load.reactor.iterate(0.05);
+  }
+  return lanes;
+}
+
+void startHandshakes(Load& load, const std::vector<std::optional<tls::ClientTLSOptions>>& lanes, bool resume) {
+  for (const auto& lane : lanes) {
+    if (load.startAnother()) connectHandshaker(load, lane, resume);
+  }
+}
+
+void startEchoes(Load& load, const std::shared_ptr<torsion::ClientFactory>& factory, int connections) {
+  for (int i = 0; i < connections; ++i) {
+    ++load.open;
+    if (load.options) {
+      tls::connectSSL(load.reactor, "127.0.0.1", load.port, factory, *load.options);
+    } else {
+      load.reactor.connectTCP("127.0.0.1", load.port, factory);
+    }
+  }
+}
+
 Result handshakes(Child& server, const std::string& ca, bool resume, double seconds, int concurrency) {
   torsion::Reactor reactor;
-  Load load{reactor, server.port, tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(ca))};
+  Load load{reactor, server.port, std::nullopt};
   gCa = ca;
-  gResume = resume;
-  if (resume) {  // one handshake first, so that there is a session to resume
-    Load warm{reactor, server.port, load.options};
-    warm.until = 0;
-    connectHandshaker(warm, true, ca);
-    while (warm.open > 0) reactor.iterate(0.05);
-  }
-  auto result = measure(server, load, seconds, [&] {
-    for (int i = 0; i < concurrency; ++i) connectHandshaker(load, resume, ca);
-  });
+  const auto lanes = handshakeLanes(load, resume, concurrency);
+  auto result = measure(server, load, seconds, [&] { startHandshakes(load, lanes, resume); });
   if (load.failures > 0) std::cerr << "  (failures: " << load.lastFailure << ")\n";
   return result;
 }
@@ -357,18 +415,39 @@ Result echo(Child& server, const std::string& ca, bool useTls, double seconds, i
   Load load{reactor, server.port, std::nullopt};
   if (useTls) load.options = tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(ca));
   auto factory = torsion::ClientFactory::forProtocol<EchoLoad>(std::ref(load));
-  auto result = measure(server, load, seconds, [&] {
-    for (int i = 0; i < connections; ++i) {
-      ++load.open;
-      if (useTls) {
-        tls::connectSSL(reactor, "127.0.0.1", server.port, factory, *load.options);
-      } else {
-        reactor.connectTCP("127.0.0.1", server.port, factory);
-      }
-    }
-  });
+  auto result = measure(server, load, seconds, [&] { startEchoes(load, factory, connections); });
   if (load.failures > 0) std::cerr << "  (failures: " << load.lastFailure << ")\n";
   return result;
+}
+
+// `tls_bench drive`: exactly `count` operations of one kind against a server already
+// running on `port`, the handshakes one after the other, the echoes over `connections`
+// connections; bench/tls/server_cost.py counts what the server did for them.
+int drive(std::uint16_t port, const std::string& dir, const std::string& operation, long long count, int connections) {
+  const std::string ca = dir + "/ca.pem";
+  torsion::Reactor reactor;
+  Load load{reactor, port, std::nullopt};
+  if (operation == "echo") load.options = tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(ca));
+  gCa = ca;
+  const auto lanes = handshakeLanes(load, operation == "resumed", 1);
+  load.until = now() + 600;
+  load.limit = count;
+  auto factory = torsion::ClientFactory::forProtocol<EchoLoad>(std::ref(load));
+  if (operation == "full" || operation == "resumed") {
+    startHandshakes(load, lanes, operation == "resumed");
+  } else if (operation == "echo" || operation == "echo-plain") {
+    startEchoes(load, factory, connections);
+  } else {
+    std::cerr << "tls_bench drive: unknown operation '" << operation << "'\n";
+    return 2;
+  }
+  while (load.open > 0 && now() < load.until) reactor.iterate(0.05);
+  if (load.done != count || load.failures > 0) {
+    std::cerr << "tls_bench drive: " << load.done << " of " << count << " " << operation << " done, " << load.failures
+              << " failed " << load.lastFailure << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 std::unique_ptr<Child> startNginx(const std::string& dir, const std::string& work) {
@@ -600,6 +679,11 @@ int main(int argc, char** argv) {
   if (args.size() == 2 && args[0] == "serve-torsion") return serveTorsion(args[1], false);
   if (args.size() == 2 && args[0] == "serve-torsion-plain") return serveTorsion(args[1], true);
   if (args.size() == 2 && args[0] == "serve-asio") return serveAsio(args[1]);
+  ::signal(SIGPIPE, SIG_IGN);  // the Asio peer's writes to closed sockets, inherited by the children
+  if (args.size() >= 5 && args[0] == "drive") {
+    return drive(static_cast<std::uint16_t>(std::stoi(args[1])), args[2], args[3], std::stoll(args[4]),
+                 args.size() > 5 ? std::stoi(args[5]) : 1);
+  }
   std::string dir;
   double seconds = 3;
   int repeat = 3;
@@ -619,9 +703,9 @@ int main(int argc, char** argv) {
   }
   if (args.empty() || args[0] != "run" || dir.empty()) {
     std::cerr << "usage: tls_bench run --certificates DIR [--seconds S] [--repeat N] [--smoke]\n"
+                 "       tls_bench drive PORT DIR full|resumed|echo|echo-plain COUNT [CONNECTIONS]\n"
                  "DIR holds server.pem, server.key and ca.pem (tests/tls/make_test_certificates.sh DIR makes them)\n";
     return 2;
   }
-  ::signal(SIGPIPE, SIG_IGN);  // the Asio peer's writes to closed sockets, inherited by the children
   return run(std::filesystem::canonical("/proc/self/exe").string(), dir, seconds, repeat, smoke);
 }

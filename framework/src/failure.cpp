@@ -18,6 +18,7 @@ Failure::Failure(std::exception_ptr exception) : exception_(std::move(exception)
   try {
     std::rethrow_exception(exception_);
   } catch (const std::exception& e) {
+    standard_ = &e;  // the object exception_ holds, alive as long as it (and its copies)
     typeName_ = detail::demangle(typeid(e).name());
     message_ = e.what();
   } catch (...) {

@@ -46,7 +46,9 @@ void TlsProtocol::connectionMade() {
   // Take all the ciphertext there is in one BIO read, not a record's header and then its
   // body in two: the bytes are in memory already, so reading ahead costs nothing.
   SSL_set_read_ahead(ssl_.get(), 1);
-  buffer_ = std::make_unique<char[]>(kRecord);
+  // Not zeroed: SSL_read writes what is read. Zeroing 16 KiB was about 16,000
+  // instructions a connection, half a percent of a full handshake.
+  buffer_ = std::make_unique_for_overwrite<char[]>(kRecord);
   if (const double timeout = context_->handshakeTimeout(); timeout > 0 && clock() != nullptr) {
     handshakeTimer_ = callLater(timeout, [this, timeout] {
       fail(Failure(TLSError(TLSErrorKind::handshakeTimeout, "TLS handshake failed: no answer within " +
@@ -162,9 +164,12 @@ Failure TlsProtocol::reasonForUser(const Failure& lowerReason, TlsState ending) 
     return Failure(TLSError(TLSErrorKind::handshakeFailed,
                             "TLS handshake failed: the peer closed the connection during the handshake"));
   }
-  if (ending == TlsState::closedByPeer) return Failure(ConnectionDone());
+  // A clean end passes the lower transport's ConnectionDone on when it is one: a new
+  // Failure costs a rethrow (about 10,000 instructions) for every closed connection.
+  const auto done = [&] { return lowerReason.check<ConnectionDone>() ? lowerReason : Failure(ConnectionDone()); };
+  if (ending == TlsState::closedByPeer) return done();
   if (ending == TlsState::closing) {  // ours went out: clean unless what was queued was lost
-    return lowerReason.check<ConnectionLost>() ? lowerReason : Failure(ConnectionDone());
+    return lowerReason.check<ConnectionLost>() ? lowerReason : done();
   }
   if (lowerReason.check<ConnectionDone>()) {
     return Failure(ConnectionLost("TLS connection truncated: the peer closed without sending close_notify"));

@@ -58,6 +58,13 @@ class Failure {
   /// valid as long as this Failure (or a copy) lives.
   template <class E>
   const E* value() const {
+    // The constructor found the exception's std::exception base once; a dynamic_cast from
+    // it matches what a catch of E would, for a small fraction of a rethrow's cost (a
+    // rethrow runs the unwinder: about 10,000 instructions, paid for every check of every
+    // closed connection).
+    if constexpr (std::derived_from<E, std::exception>) {
+      if (standard_ != nullptr) return dynamic_cast<const E*>(standard_);
+    }
     try {
       std::rethrow_exception(exception_);
     } catch (const E& e) {
@@ -79,6 +86,7 @@ class Failure {
 
  private:
   std::exception_ptr exception_;
+  const std::exception* standard_ = nullptr;  // inside exception_'s object; null if not a std::exception
   std::string typeName_;
   std::string message_;
 };
