@@ -9,11 +9,14 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "allocation_counter.hpp"
 #include "conformance_names.hpp"
+#include "loopback_server.hpp"
 
 namespace {
 
@@ -264,50 +267,53 @@ bool churn(torsion::Reactor& reactor, std::uint16_t port, long count, const long
   return true;
 }
 
+constexpr long kChurnedConnections = 100;
+
+// The allocations of kChurnedConnections accepted connections, from accept to their
+// destruction, on a server of `factory` (whose protocols count their ends in `ended`),
+// after 20 connections of warm-up; none if a connection did not finish in time.
+std::optional<std::uint64_t> allocationsOfChurnedConnections(const std::string& backend,
+                                                             std::shared_ptr<torsion::Factory> factory,
+                                                             const long& ended) {
+  auto reactorOwner = torsion_test::makeReactor(backend);
+  torsion::Reactor& reactor = *reactorOwner;
+  const torsion_test::LoopbackServer server(reactor, std::move(factory));
+  if (!churn(reactor, server.portNumber(), 20, ended)) return std::nullopt;
+  const torsion_test::AllocationCounter counter;
+  const bool finished = churn(reactor, server.portNumber(), kChurnedConnections, ended);
+  const std::uint64_t counted = counter.count();
+  if (!finished) return std::nullopt;
+  return counted;
+}
+
 // What one accepted connection costs in allocations, from accept to its destruction: the
 // protocol the factory builds (one make_shared, in this test's factory) and the
 // transport. Pinned, so that a change adding an allocation to the accept path fails here.
 // The peer's address must not be turned into text and parsed back, nor anything else be
 // allocated per connection that a single block could hold.
 TEST_P(Allocation, AnAcceptedConnectionCostsTwoAllocations) {
-  constexpr long kWarmUp = 20;
-  constexpr long kMeasured = 100;
   long ended = 0;
-  auto reactorOwner = torsion_test::makeReactor(backend());
-  torsion::Reactor& reactor = *reactorOwner;
   auto factory = std::make_shared<torsion::Factory>();
   factory->protocol = [&] { return std::make_shared<CountedEcho>(&ended); };
-  const std::uint16_t port = reactor.listenTCP(0, factory, 128, "127.0.0.1")->getHost().port;
-  ASSERT_TRUE(churn(reactor, port, kWarmUp, ended));
-  const torsion_test::AllocationCounter counter;
-  const bool finished = churn(reactor, port, kMeasured, ended);
-  const std::uint64_t counted = counter.count();
-  ASSERT_TRUE(finished);
-  const double perConnection = static_cast<double>(counted) / kMeasured;
+  const auto counted = allocationsOfChurnedConnections(backend(), factory, ended);
+  ASSERT_TRUE(counted.has_value());
+  const double perConnection = static_cast<double>(*counted) / kChurnedConnections;
   // One for the protocol (the factory's make_shared), one for the transport.
-  EXPECT_LE(perConnection, 2.0) << counted << " allocations over " << kMeasured << " connections";
+  EXPECT_LE(perConnection, 2.0) << *counted << " allocations over " << kChurnedConnections << " connections";
 }
 
 // A factory made by forProtocol takes its protocols' blocks from the same per-thread
 // cache as the transports': once the cache is warm, an accepted connection allocates
 // nothing at all. Where the cache is off (AddressSanitizer) the two blocks are allocated.
 TEST_P(Allocation, AConnectionOfAForProtocolFactoryAllocatesNothingOnceWarm) {
-  constexpr long kWarmUp = 20;
-  constexpr long kMeasured = 100;
   long ended = 0;
-  auto reactorOwner = torsion_test::makeReactor(backend());
-  torsion::Reactor& reactor = *reactorOwner;
-  auto factory = torsion::Factory::forProtocol<CountedEcho>(&ended);
-  const std::uint16_t port = reactor.listenTCP(0, factory, 128, "127.0.0.1")->getHost().port;
-  ASSERT_TRUE(churn(reactor, port, kWarmUp, ended));
-  const torsion_test::AllocationCounter counter;
-  const bool finished = churn(reactor, port, kMeasured, ended);
-  const std::uint64_t counted = counter.count();
-  ASSERT_TRUE(finished);
+  const auto counted =
+      allocationsOfChurnedConnections(backend(), torsion::Factory::forProtocol<CountedEcho>(&ended), ended);
+  ASSERT_TRUE(counted.has_value());
   if (torsion::detail::kCachingBlocks) {
-    EXPECT_EQ(counted, 0u) << "over " << kMeasured << " connections";
+    EXPECT_EQ(*counted, 0u) << "over " << kChurnedConnections << " connections";
   } else {
-    EXPECT_LE(counted, 2u * kMeasured) << "over " << kMeasured << " connections";
+    EXPECT_LE(*counted, 2u * kChurnedConnections) << "over " << kChurnedConnections << " connections";
   }
 }
 
