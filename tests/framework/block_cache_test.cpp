@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "allocation_counter.hpp"
 
@@ -215,6 +216,25 @@ TEST(BlockCache, ABlockFreedAfterTheThreadReleasedItsCacheGoesToTheHeap) {
   });
   // The cached blocks, then the late one: none stays behind in a released cache.
   EXPECT_EQ(releasesSoFar() - atBodyEnd, static_cast<std::uint64_t>(kBlocks + 1));
+}
+
+// A type aligned beyond what operator new(size) guarantees (a protocol declared
+// alignas(64)) gets its block from the aligned operator new instead of the cache.
+struct alignas(64) OverAligned {
+  char bytes[64];
+};
+
+TEST(BlockCache, AnOverAlignedTypeGetsAnAlignedBlock) {
+  static_assert(alignof(OverAligned) > __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+  std::uintptr_t addresses = 0;
+  onFreshThread([&] {
+    const torsion::detail::CachedBlockAllocator<OverAligned> allocator;
+    for (int i = 0; i < 8; ++i) {  // the second and later reuse nothing unaligned
+      auto object = std::allocate_shared<OverAligned>(allocator);
+      addresses |= reinterpret_cast<std::uintptr_t>(object.get());
+    }
+  });
+  EXPECT_EQ(addresses % alignof(OverAligned), 0u);
 }
 
 TEST(BlockCache, UnderAddressSanitizerEveryFreeIsADelete) {

@@ -54,8 +54,11 @@ struct CachedBlockAllocator {
   template <class U>
   CachedBlockAllocator(const CachedBlockAllocator<U>&) noexcept {}  // NOLINT: rebinding is implicit
   T* allocate(std::size_t n) {
-    if constexpr (kOverAligned) return std::allocator<T>().allocate(n);  // the cache's blocks are not
-    return static_cast<T*>(cachedBlockAllocate(n * sizeof(T)));
+    if constexpr (kOverAligned) {
+      return std::allocator<T>().allocate(n);  // the cache's blocks are not aligned for it
+    } else {
+      return static_cast<T*>(cachedBlockAllocate(n * sizeof(T)));
+    }
   }
   void deallocate(T* block, std::size_t n) noexcept {
     if constexpr (kOverAligned) {
