@@ -259,10 +259,11 @@ struct Load {
 // handshake connects with its lane's options, which hold the session; OpenSSL's client
 // resumes a TLS 1.3 session once only, so each connection also takes the ticket the server
 // sends after the handshake, for the next in its lane: it sends its close_notify and reads
-// until the server closes, the ticket coming first. A full handshake makes fresh options.
+// until the server closes, the ticket coming first. A lane of full handshakes has options
+// that keep no session.
 class Handshaker : public torsion::Protocol, public tls::IHandshakeListener {
  public:
-  Handshaker(Load& load, std::optional<tls::ClientTLSOptions> lane, bool resumes)
+  Handshaker(Load& load, tls::ClientTLSOptions lane, bool resumes)
       : load_(load), lane_(std::move(lane)), resumes_(resumes) {}
   // The close_notify must not wait for the ACK of the Finished (Nagle's algorithm).
   void connectionMade() override { transport().setTcpNoDelay(true); }
@@ -271,20 +272,15 @@ class Handshaker : public torsion::Protocol, public tls::IHandshakeListener {
 
  private:
   Load& load_;
-  std::optional<tls::ClientTLSOptions> lane_;  // none: full handshakes
+  tls::ClientTLSOptions lane_;
   bool resumes_;
   bool completed_ = false;
 };
 
-std::string gCa;
-
-void connectHandshaker(Load& load, const std::optional<tls::ClientTLSOptions>& lane, bool resumes) {
+void connectHandshaker(Load& load, const tls::ClientTLSOptions& lane, bool resumes) {
   ++load.open;
-  tls::ClientTLSSettings settings;
-  settings.resumeSessions = false;
-  auto options = lane ? *lane : tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(gCa), {}, settings);
   tls::connectSSL(load.reactor, "127.0.0.1", load.port,
-                  torsion::ClientFactory::forProtocol<Handshaker>(std::ref(load), lane, resumes), options);
+                  torsion::ClientFactory::forProtocol<Handshaker>(std::ref(load), lane, resumes), lane);
 }
 
 void Handshaker::handshakeCompleted() {
@@ -371,14 +367,18 @@ Result measure(Child& server, Load& load, double seconds, const std::function<vo
           serverCpu / elapsed, (ownCpuSeconds() - loadBefore) / elapsed, load.failures};
 }
 
-// The lanes of handshakes, `concurrency` of them, each one connection after the other.
-// For resumed handshakes each lane has options of its own, with a session from one full
-// handshake; for full handshakes a lane has none.
-std::vector<std::optional<tls::ClientTLSOptions>> handshakeLanes(Load& load, bool resume, int concurrency) {
-  std::vector<std::optional<tls::ClientTLSOptions>> lanes(static_cast<std::size_t>(concurrency));
-  for (auto& lane : lanes) {
+// The lanes of handshakes, `concurrency` of them, each one connection after the other,
+// each with options of its own (one client context, built once: the CA file is not read
+// again for every handshake). For resumed handshakes the options keep the session, which
+// one full handshake per lane provides first; for full handshakes they keep none.
+std::vector<tls::ClientTLSOptions> handshakeLanes(Load& load, const std::string& ca, bool resume, int concurrency) {
+  tls::ClientTLSSettings settings;
+  settings.resumeSessions = resume;
+  std::vector<tls::ClientTLSOptions> lanes;
+  for (int i = 0; i < concurrency; ++i) {
+    const auto& lane =
+        lanes.emplace_back(tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(ca), {}, settings));
     if (!resume) continue;
-    lane = tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(gCa));
     Load warm{load.reactor, load.port, std::nullopt};
     warm.until = now() + 10;
     warm.limit = 0;  // this one only
@@ -388,7 +388,7 @@ std::vector<std::optional<tls::ClientTLSOptions>> handshakeLanes(Load& load, boo
   return lanes;
 }
 
-void startHandshakes(Load& load, const std::vector<std::optional<tls::ClientTLSOptions>>& lanes, bool resume) {
+void startHandshakes(Load& load, const std::vector<tls::ClientTLSOptions>& lanes, bool resume) {
   for (const auto& lane : lanes) {
     if (load.startAnother()) connectHandshaker(load, lane, resume);
   }
@@ -408,8 +408,7 @@ void startEchoes(Load& load, const std::shared_ptr<torsion::ClientFactory>& fact
 Result handshakes(Child& server, const std::string& ca, bool resume, double seconds, int concurrency) {
   torsion::Reactor reactor;
   Load load{reactor, server.port, std::nullopt};
-  gCa = ca;
-  const auto lanes = handshakeLanes(load, resume, concurrency);
+  const auto lanes = handshakeLanes(load, ca, resume, concurrency);
   auto result = measure(server, load, seconds, [&] { startHandshakes(load, lanes, resume); });
   if (load.failures > 0) std::cerr << "  (failures: " << load.lastFailure << ")\n";
   return result;
@@ -433,8 +432,7 @@ int drive(std::uint16_t port, const std::string& dir, const std::string& operati
   torsion::Reactor reactor;
   Load load{reactor, port, std::nullopt};
   if (operation == "echo") load.options = tls::optionsForClientTLS("localhost", tls::TrustRoot::fromCAFile(ca));
-  gCa = ca;
-  const auto lanes = handshakeLanes(load, operation == "resumed", 1);
+  const auto lanes = handshakeLanes(load, ca, operation == "resumed", 1);
   load.until = now() + 600;
   load.limit = count;
   auto factory = torsion::ClientFactory::forProtocol<EchoLoad>(std::ref(load));
