@@ -10,7 +10,7 @@ namespace {
 // static destructors run after its thread_local ones, and may free connections): once
 // the releaser below has emptied it, it is closed and frees go straight to delete.
 struct Cache {
-  static constexpr std::size_t kCapacity = 64;
+  static constexpr std::size_t kCapacity = kCachedBlockCapacity;
   std::array<void*, kCapacity> blocks;
   std::size_t count;
   std::size_t blockSize;
@@ -32,27 +32,14 @@ thread_local Releaser releaser;
 
 }  // namespace
 
-// Under AddressSanitizer every block goes back to delete at once: a cached block is not
-// poisoned, so a use after free would go unseen.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kCaching = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kCaching = false;
-#else
-constexpr bool kCaching = true;
-#endif
-#else
-constexpr bool kCaching = true;
-#endif
-
 void* cachedBlockAllocate(std::size_t bytes) {
   if (cache.count > 0 && cache.blockSize == bytes) return cache.blocks[--cache.count];
   return ::operator new(bytes);
 }
 
 void cachedBlockFree(void* block, std::size_t bytes) noexcept {
-  if (kCaching && !cache.closed && cache.count < Cache::kCapacity && (cache.count == 0 || cache.blockSize == bytes)) {
+  if (kCachingBlocks && !cache.closed && cache.count < Cache::kCapacity &&
+      (cache.count == 0 || cache.blockSize == bytes)) {
     if (cache.count == 0) {
       [[maybe_unused]] Releaser& ensureReleased = releaser;  // registers the releaser for this thread
       if (cache.closed) {                                    // the thread is past its releaser already

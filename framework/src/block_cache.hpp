@@ -7,6 +7,23 @@
 
 namespace torsion::detail {
 
+/// How many freed blocks a thread keeps at most.
+inline constexpr std::size_t kCachedBlockCapacity = 64;
+
+// Under AddressSanitizer every block goes back to delete at once: a cached block is not
+// poisoned, so a use after free would go unseen.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kCachingBlocks = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kCachingBlocks = false;
+#else
+inline constexpr bool kCachingBlocks = true;
+#endif
+#else
+inline constexpr bool kCachingBlocks = true;
+#endif
+
 /// Takes a block of `bytes` from this thread's cache, or from operator new.
 void* cachedBlockAllocate(std::size_t bytes);
 

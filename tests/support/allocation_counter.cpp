@@ -9,6 +9,7 @@
 namespace {
 std::atomic<std::uint64_t> allocations{0};
 std::atomic<std::uint64_t> allocatedBytes{0};
+std::atomic<std::uint64_t> releases{0};
 
 void* countedAllocation(std::size_t size) {
   allocations.fetch_add(1, std::memory_order_relaxed);
@@ -25,11 +26,17 @@ void* countedAlignedAllocation(std::size_t size, std::align_val_t alignment) {
     return nullptr;
   return memory;
 }
+
+void countedRelease(void* memory) noexcept {
+  if (memory != nullptr) releases.fetch_add(1, std::memory_order_relaxed);
+  std::free(memory);
+}
 }  // namespace
 
 namespace torsion_test {
 std::uint64_t allocationsSoFar() noexcept { return allocations.load(std::memory_order_relaxed); }
 std::uint64_t allocatedBytesSoFar() noexcept { return allocatedBytes.load(std::memory_order_relaxed); }
+std::uint64_t releasesSoFar() noexcept { return releases.load(std::memory_order_relaxed); }
 }  // namespace torsion_test
 
 void* operator new(std::size_t size) {
@@ -50,13 +57,13 @@ void* operator new[](std::size_t size, std::align_val_t alignment) {
   if (void* memory = countedAlignedAllocation(size, alignment)) return memory;
   throw std::bad_alloc();
 }
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete[](void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
-void operator delete[](void* memory, std::size_t) noexcept { std::free(memory); }
-void operator delete(void* memory, std::align_val_t) noexcept { std::free(memory); }
-void operator delete[](void* memory, std::align_val_t) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t, std::align_val_t) noexcept { std::free(memory); }
-void operator delete[](void* memory, std::size_t, std::align_val_t) noexcept { std::free(memory); }
-void operator delete(void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
-void operator delete[](void* memory, const std::nothrow_t&) noexcept { std::free(memory); }
+void operator delete(void* memory) noexcept { countedRelease(memory); }
+void operator delete[](void* memory) noexcept { countedRelease(memory); }
+void operator delete(void* memory, std::size_t) noexcept { countedRelease(memory); }
+void operator delete[](void* memory, std::size_t) noexcept { countedRelease(memory); }
+void operator delete(void* memory, std::align_val_t) noexcept { countedRelease(memory); }
+void operator delete[](void* memory, std::align_val_t) noexcept { countedRelease(memory); }
+void operator delete(void* memory, std::size_t, std::align_val_t) noexcept { countedRelease(memory); }
+void operator delete[](void* memory, std::size_t, std::align_val_t) noexcept { countedRelease(memory); }
+void operator delete(void* memory, const std::nothrow_t&) noexcept { countedRelease(memory); }
+void operator delete[](void* memory, const std::nothrow_t&) noexcept { countedRelease(memory); }

@@ -11,6 +11,8 @@ namespace torsion_test {
 /// Allocations (operator new of any form) and their bytes since the process started.
 std::uint64_t allocationsSoFar() noexcept;
 std::uint64_t allocatedBytesSoFar() noexcept;
+/// Blocks given back (operator delete of any form, of a non-null pointer) since the process started.
+std::uint64_t releasesSoFar() noexcept;
 
 /// Counts the allocations made while it lives (on every thread).
 class AllocationCounter {
