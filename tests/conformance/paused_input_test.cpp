@@ -57,6 +57,65 @@ TEST_P(PausedInput, InputAndEndThatArriveWhilePausedComeAfterResumeInOrder) {
   EXPECT_FALSE(servers[0].calledAfterLost);
 }
 
+// How a paused connection ends while input is still arriving: on io_uring its receive is
+// being cancelled (or was just cancelled in this pass), and completions of it may still
+// be in the kernel, in the batch being dispatched, or stashed.
+enum class PausedEnd { loseInsideDataReceived, abortInsideDataReceived, abortLater, loseLater, reactorDestroyed };
+
+const char* pausedEndName(PausedEnd end) {
+  switch (end) {
+    case PausedEnd::loseInsideDataReceived: return "loseConnection inside dataReceived";
+    case PausedEnd::abortInsideDataReceived: return "abortConnection inside dataReceived";
+    case PausedEnd::abortLater: return "abortConnection in a later pass";
+    case PausedEnd::loseLater: return "loseConnection in a later pass";
+    case PausedEnd::reactorDestroyed: return "the reactor destroyed";
+  }
+  return "?";
+}
+
+// Each way of ending, with input and the peer's close arriving behind the pause: the
+// protocol hears nothing after its first dataReceived but one connectionLost, and (under
+// ASan) nothing touches the connection or a receive buffer after it is gone.
+TEST_P(PausedInput, AConnectionEndedWhilePausedWithInputInFlightEndsOnce) {
+  for (PausedEnd end : {PausedEnd::loseInsideDataReceived, PausedEnd::abortInsideDataReceived, PausedEnd::abortLater,
+                        PausedEnd::loseLater, PausedEnd::reactorDestroyed}) {
+    SCOPED_TRACE(pausedEndName(end));
+    Built<ScriptedProtocol> servers;
+    Fd client;
+    {
+      auto owner = torsion_test::makeReactor(backend());
+      torsion::Reactor& reactor = *owner;
+      auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [end](ScriptedProtocol& p) {
+        p.onData = [end](ScriptedProtocol& self, torsion::Bytes) {
+          self.onData = nullptr;
+          self.transport().pauseProducing();
+          if (end == PausedEnd::loseInsideDataReceived) self.transport().loseConnection();
+          if (end == PausedEnd::abortInsideDataReceived) self.transport().abortConnection();
+        };
+      });
+      torsion_test::LoopbackServer server(reactor, factory);
+      client = server.connectRaw();
+      // Two sends: the second may reach the kernel's receive before or after the pause.
+      torsion_test::sendAll(client.get(), "first");
+      ASSERT_TRUE(runUntil(
+          reactor, [&] { return servers.size() == 1 && servers[0].dataCalls == 1; }, 5, "the first read"));
+      torsion_test::sendAll(client.get(), torsion_test::patternBytes(32 * 1024, 3));
+      ::shutdown(client.get(), SHUT_WR);
+      torsion_test::runFor(reactor, 0.02);  // the rest reaches the paused (or closing) connection
+      if (end == PausedEnd::abortLater) servers[0].transport().abortConnection();
+      if (end == PausedEnd::loseLater) servers[0].transport().loseConnection();
+      if (end != PausedEnd::reactorDestroyed) {
+        ASSERT_TRUE(runUntil(
+            reactor, [&] { return servers[0].lost(); }, 5, "the end"));
+        torsion_test::runFor(reactor, 0.01);  // anything wrongly left over runs now
+      }
+    }  // the reactor goes, with the connection still open if nothing ended it
+    EXPECT_EQ(servers[0].dataCalls, 1);
+    EXPECT_EQ(servers[0].lostCount, 1);
+    EXPECT_FALSE(servers[0].calledAfterLost);
+  }
+}
+
 // Sends `size` pattern bytes once connected; counts what comes back to the server.
 class Sender : public torsion::Protocol {
  public:
