@@ -24,6 +24,7 @@ ReactorCore::ReactorCore(Reactor& owner, std::unique_ptr<Backend> backend)
     : owner_(owner),
       backend_(std::move(backend)),
       backendName_(backend_->name()),
+      completes_(backend_->completesReceives()),
       readBuffer_(new char[kReadBufferSize]),
       timers_([this] { return seconds(); }) {
   batch_.reserve(256);
@@ -123,6 +124,25 @@ void ReactorCore::dropCarriedError(int fd) {
 void ReactorCore::carryError(int fd, int error) {
   dropCarriedError(fd);
   carriedErrors_.emplace_back(fd, error);
+}
+
+void ReactorCore::armReceive(int fd, CompletionReceiver& receiver) {
+  const auto index = static_cast<std::size_t>(fd);
+  if (index >= receivers_.size()) receivers_.resize(std::max(index + 1, receivers_.size() + receivers_.size() / 2));
+  receivers_[index] = &receiver;
+  backend_->armReceive(fd);
+}
+
+void ReactorCore::dropReceive(int fd) {
+  const auto index = static_cast<std::size_t>(fd);
+  if (fd < 0 || index >= receivers_.size() || receivers_[index] == nullptr) return;
+  receivers_[index] = nullptr;
+  backend_->dropReceive(fd);
+  if (dispatching_) {
+    for (std::size_t i = batchPosition_ + 1; i < batch_.size(); ++i) {
+      if (batch_[i].fd == fd && batch_[i].events == kReceived) batch_[i].fd = -1;
+    }
+  }
 }
 
 void ReactorCore::forget(Selectable& selectable) {
@@ -240,6 +260,10 @@ void ReactorCore::dispatch() {
   dispatching_ = true;
   for (batchPosition_ = 0; batchPosition_ < batch_.size(); ++batchPosition_) {
     const ReadyEvent event = batch_[batchPosition_];
+    if (event.events == kReceived) {
+      dispatchReceive(event);
+      continue;
+    }
     if (event.fd < 0) continue;  // its descriptor was closed earlier in this batch
     const auto index = static_cast<std::size_t>(event.fd);
     if (index >= watchers_.size()) continue;
@@ -252,6 +276,32 @@ void ReactorCore::dispatch() {
     if ((event.events & kWritable) && (interests_[index] & kWritable)) dispatchOne(*selectable, false);
   }
   dispatching_ = false;
+}
+
+void ReactorCore::dispatchReceive(const ReadyEvent& event) {
+  // The buffer goes back to the backend whatever happens here: dispatched, dropped
+  // (its socket closed earlier in this batch), or thrown through.
+  struct Recycle {
+    Backend& backend;
+    const ReadyEvent& event;
+    ~Recycle() {
+      if (event.receive & kReceiveHoldsBuffer) backend.recycle(event.buffer);
+    }
+  } recycle{*backend_, event};
+  const auto index = static_cast<std::size_t>(event.fd);
+  if (event.fd < 0 || index >= receivers_.size() || receivers_[index] == nullptr) return;
+  CompletionReceiver* receiver = receivers_[index];
+  const bool continues = (event.receive & kReceiveContinues) != 0;
+  if (!continues) receivers_[index] = nullptr;  // the receive is over: the receiver may arm again
+  Bytes data;
+  if (event.result > 0 && (event.receive & kReceiveHoldsBuffer)) {
+    data = Bytes(backend_->receivedData(event.buffer), static_cast<std::size_t>(event.result));
+  }
+  try {
+    receiver->receiveCompleted({event.result, data, continues});
+  } catch (...) {
+    logUnhandled("receiveCompleted", std::current_exception());
+  }
 }
 
 void ReactorCore::dispatchOne(Selectable& selectable, bool read) {

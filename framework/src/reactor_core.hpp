@@ -45,6 +45,24 @@ class ReactorHandle {
   ReactorHandle* next_ = nullptr;
 };
 
+/// One receive the backend completed for a stream socket (Backend::completesReceives).
+struct ReceiveCompletion {
+  /// Bytes received (> 0), 0 for the end of the stream, or a negative errno.
+  int result;
+  /// The received bytes (result > 0); valid only during the call.
+  Bytes data;
+  /// The receive stays armed; false on its last completion.
+  bool continues;
+};
+
+/// A stream socket that takes its input from the completion path: told of each receive
+/// the backend completed for it, in the dispatch of the pass that collected it.
+class CompletionReceiver {
+ public:
+  virtual ~CompletionReceiver() = default;
+  virtual void receiveCompleted(const ReceiveCompletion& completion) = 0;
+};
+
 /// The loop. A backend sees it only as a LoopDriver (see Backend::bind).
 class ReactorCore final : public LoopDriver {
  public:
@@ -88,6 +106,19 @@ class ReactorCore final : public LoopDriver {
   /// takeCarriedError, else SO_ERROR (cleared by reading it). Transports ask this, never
   /// SO_ERROR directly.
   int takeSocketError(int fd);
+
+  // ---- the completion path (a backend that completes receives) ----
+  /// Whether the backend receives for stream sockets (armReceive and the rest).
+  bool completesReceives() const noexcept { return completes_; }
+  /// Starts receiving on `fd` for `receiver`, until its last completion (one without
+  /// `continues`) or dropReceive.
+  void armReceive(int fd, CompletionReceiver& receiver);
+  /// Asks the backend to stop receiving on `fd`; completions already on their way still
+  /// reach the receiver, the last one without `continues`.
+  void cancelReceive(int fd) { backend_->cancelReceive(fd); }
+  /// Stops receiving on `fd` for good: call before closing it. Nothing more reaches its
+  /// receiver, not even completions already collected in this pass.
+  void dropReceive(int fd);
 
   /// The one reusable read buffer (no allocation per read).
   char* readBuffer() noexcept { return readBuffer_.get(); }
@@ -148,6 +179,7 @@ class ReactorCore final : public LoopDriver {
   void carryError(int fd, int error);
   void dropCarriedError(int fd);
   void dispatchOne(Selectable& selectable, bool read);
+  void dispatchReceive(const ReadyEvent& event);
   void runSoonCalls();
   int computeTimeoutMs(double timeoutSeconds) const;
   void closeAllHandles();
@@ -165,6 +197,8 @@ class ReactorCore final : public LoopDriver {
   // so a descriptor costs 9 bytes rather than 16 (padding).
   std::vector<Selectable*> watchers_;
   std::vector<std::uint8_t> interests_;
+  std::vector<CompletionReceiver*> receivers_;  // indexed by descriptor: armed receives
+  const bool completes_;                        // the backend's completesReceives, fixed
   std::vector<ReadyEvent> batch_;
   // (descriptor, error) for socket errors a wait consumed that no transport has taken
   // yet. Rare, so a short list; an entry lives only while its descriptor is watched.

@@ -29,12 +29,20 @@ std::shared_ptr<Protocol> buildProtocolOrRefuse(Factory& factory, const Address&
 }
 
 TcpConnection::TcpConnection(ReactorCore& core, int fd, const Address& peer, bool isTcp)
-    : core_(core), fd_(fd), isTcp_(isTcp), peer_(PeerAddress::from(peer)) {
+    : core_(core),
+      fd_(fd),
+      isTcp_(isTcp),
+      receive_(core.completesReceives() ? ReceiveState::idle : ReceiveState::readiness),
+      peer_(PeerAddress::from(peer)) {
   if (peer.family == Address::Family::unixSocket) extras().unixPeer = peer;
 }
 
 TcpConnection::TcpConnection(ReactorCore& core, int fd, const PeerAddress& peer)
-    : core_(core), fd_(fd), isTcp_(true), peer_(peer) {}
+    : core_(core),
+      fd_(fd),
+      isTcp_(true),
+      receive_(core.completesReceives() ? ReceiveState::idle : ReceiveState::readiness),
+      peer_(peer) {}
 
 TcpConnection::Extras& TcpConnection::extras() {
   if (!extras_) extras_ = std::make_unique<Extras>(core_.chunkPool());
@@ -48,15 +56,25 @@ Address TcpConnection::getPeer() const {
 
 TcpConnection::~TcpConnection() {
   if (fd_ >= 0) {
-    core_.forget(*this);
+    forgetDescriptor();
     ::close(fd_);
   }
+}
+
+void TcpConnection::forgetDescriptor() {
+  core_.forget(*this);
+  if (receive_ != ReceiveState::readiness) core_.dropReceive(fd_);
 }
 
 bool TcpConnection::start(const std::shared_ptr<TcpConnection>& connection, std::shared_ptr<Protocol> protocol,
                           std::shared_ptr<ConnectionObserver> observer) {
   try {
-    connection->core_.setInterest(*connection, kReadable);
+    if (connection->receive_ == ReceiveState::readiness) {
+      connection->core_.setInterest(*connection, kReadable);
+    } else {
+      connection->core_.armReceive(connection->fd_, *connection);
+      connection->receive_ = ReceiveState::armed;
+    }
   } catch (const std::exception& error) {
     log::error("dropping connection from {}: {}", connection->getPeer().toString(), error.what());
     connection->core_.disposeAfterPass(std::move(protocol));  // never destroyed inside a dispatch
@@ -126,6 +144,87 @@ void TcpConnection::doRead() {
   connectionLostNow(connectionLostFailure(errno));
 }
 
+// ---------------------------------------------------------------- reading: completions
+
+void TcpConnection::receiveCompleted(const ReceiveCompletion& completion) {
+  if (!completion.continues) receive_ = ReceiveState::idle;  // the kernel ended this receive
+  // Disconnecting or closing: input is no longer read, as with readiness.
+  if (state_ != ConnectionState::connected) return;
+  const int result = completion.result;
+  // The receive ended for want of buffers, or we cancelled it: nothing to deliver;
+  // steerReceive arms again if the connection still reads.
+  const bool bytesOrEnd = result >= 0 || (result != -ENOBUFS && result != -ECANCELED);
+  if (bytesOrEnd) {
+    if (read_ == ReadState::reading && !stashPending()) {
+      if (result > 0) {
+        auto keep = self();  // the protocol may drop the last reference to us from inside
+        guarded("dataReceived", [&] { protocol_->dataReceived(completion.data); });
+      } else {
+        endInput(result);
+      }
+    } else {
+      // Paused (or resumed while the pause's cancel was under way, with input stashed
+      // before): the bytes are the kernel's no longer, so keep them, in order.
+      StashedInput& stash = extras().stash;
+      if (result > 0) {
+        stash.bytes.append(completion.data);
+      } else {
+        stash.end = result == 0 ? StashedEnd::endOfStream : StashedEnd::error;
+        stash.error = -result;
+      }
+    }
+  }
+  updateInterest();
+}
+
+void TcpConnection::endInput(int result) {
+  if (result == 0) {
+    handleEndOfInput();
+    return;
+  }
+  connectionLostNow(connectionLostFailure(-result));
+}
+
+void TcpConnection::steerReceive(bool wantsInput) {
+  if (wantsInput && receive_ == ReceiveState::idle) {
+    if (stashPending()) {
+      // Never from inside the call that resumed us: later in this pass.
+      receive_ = ReceiveState::replaying;
+      core_.callSoon([keep = self()] { keep->replayStash(); });
+      return;
+    }
+    core_.armReceive(fd_, *this);
+    receive_ = ReceiveState::armed;
+  } else if (!wantsInput && receive_ == ReceiveState::armed) {
+    core_.cancelReceive(fd_);
+    receive_ = ReceiveState::cancelling;
+  }
+}
+
+void TcpConnection::replayStash() {
+  if (receive_ != ReceiveState::replaying) return;
+  receive_ = ReceiveState::idle;
+  if (state_ != ConnectionState::connected) return;
+  if (read_ == ReadState::reading) {
+    StashedInput& stash = extras_->stash;
+    std::string bytes = std::move(stash.bytes);
+    stash.bytes.clear();
+    if (!bytes.empty()) {
+      auto keep = self();
+      guarded("dataReceived", [&] { protocol_->dataReceived(Bytes(bytes)); });
+      if (state_ != ConnectionState::connected) return;
+    }
+    // Paused again inside dataReceived: the end (if any) waits for the next resume.
+    if (read_ == ReadState::reading && stash.end != StashedEnd::none) {
+      const int result = stash.end == StashedEnd::endOfStream ? 0 : -stash.error;
+      stash.end = StashedEnd::none;
+      endInput(result);
+      return;
+    }
+  }
+  updateInterest();
+}
+
 void TcpConnection::handleEndOfInput() {
   HalfCloseableProtocol* half = halfCloseable();
   if (half == nullptr) {
@@ -163,7 +262,7 @@ void TcpConnection::write(Bytes data) {
     long sent = sendNoSignal(fd_, data.data(), data.size());
     if (sent < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        connectionLostSoon(connectionLostFailure(errno));
+        connectionLostSoon(connectionLostFailure(socketErrorOver(errno)));
         return;
       }
       sent = 0;
@@ -184,11 +283,20 @@ void TcpConnection::writeSequence(std::span<const Bytes> data) {
   if (wasEmpty && !queue.empty()) {
     int error = 0;
     if (!queue.flush(fd_, error)) {
-      connectionLostSoon(connectionLostFailure(error));
+      connectionLostSoon(connectionLostFailure(socketErrorOver(error)));
       return;
     }
   }
   afterWrite();
+}
+
+int TcpConnection::socketErrorOver(int sendError) {
+  // The socket's own error (a reset) over what send made of it afterwards (EPIPE): the
+  // backend's wait may have consumed it (libkqueue), or a receive of the completion
+  // path that completed while we were paused (the error is then in the stash).
+  if (int carried = core_.takeCarriedError(fd_); carried != 0) return carried;
+  if (extras_ && extras_->stash.end == StashedEnd::error) return extras_->stash.error;
+  return sendError;
 }
 
 void TcpConnection::afterWrite() {
@@ -218,9 +326,7 @@ void TcpConnection::doWrite() {
   if (closingOrClosed()) return;
   int error = 0;
   if (extras_ && !extras_->queue.flush(fd_, error)) {
-    // The socket's own error (a reset) over what send made of it afterwards (EPIPE).
-    if (int carried = core_.takeCarriedError(fd_); carried != 0) error = carried;
-    connectionLostNow(connectionLostFailure(error));
+    connectionLostNow(connectionLostFailure(socketErrorOver(error)));
     return;
   }
   if (producer_ == ProducerState::streamingPaused && extras_->queue.size() <= extras_->lowWater) {
@@ -348,14 +454,14 @@ void TcpConnection::connectionLostSoon(Failure reason) {
   if (closingOrClosed()) return;
   moveTo(ConnectionState::closing);  // receivers stop delivering the rest of the current read
   if (extras_) extras_->queue.clear();
-  core_.forget(*this);
+  forgetDescriptor();
   core_.callSoon([keep = self(), reason = std::move(reason)] { keep->connectionLostNow(reason); });
 }
 
 void TcpConnection::connectionLostNow(const Failure& reason) {
   if (fd_ < 0) return;
   auto keep = self();  // keep us alive until the end of this function
-  core_.forget(*this);
+  forgetDescriptor();
   ::close(fd_);
   fd_ = -1;
   moveTo(ConnectionState::disconnected);
@@ -387,8 +493,13 @@ void TcpConnection::closeForShutdown() {
 
 void TcpConnection::updateInterest() {
   if (fd_ < 0 || closingOrClosed()) return;
+  const bool wantsInput = state_ == ConnectionState::connected && read_ == ReadState::reading;
   std::uint8_t interest = 0;
-  if (state_ == ConnectionState::connected && read_ == ReadState::reading) interest |= kReadable;
+  if (receive_ == ReceiveState::readiness) {
+    if (wantsInput) interest |= kReadable;
+  } else {
+    steerReceive(wantsInput);
+  }
   if (!queueEmpty()) interest |= kWritable;
   core_.setInterest(*this, interest);
 }

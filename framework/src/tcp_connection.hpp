@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "protocol_access.hpp"
 #include "reactor_core.hpp"
@@ -52,6 +53,32 @@ enum class WriteState : std::uint8_t {
   shutDown,           ///< shutdown(SHUT_WR) done; final
 };
 
+/// How input reaches the connection: readiness (recv in doRead), or the backend's
+/// completion path (ReactorCore::completesReceives), where the kernel receives for us.
+enum class ReceiveState : std::uint8_t {
+  readiness,   ///< the backend has no completion path: doRead receives
+  idle,        ///< no receive in the kernel
+  armed,       ///< a multishot receive delivers input as it arrives
+  cancelling,  ///< paused or closing the read side: the kernel's last completions still come
+  replaying,   ///< input stashed while paused is delivered later in this pass
+};
+
+/// Why the stashed input ends, if it does (input that arrived while paused).
+enum class StashedEnd : std::uint8_t {
+  none,         ///< more may follow
+  endOfStream,  ///< the peer shut its end after the stashed bytes
+  error,        ///< the socket failed after the stashed bytes (StashedInput::error)
+};
+
+/// Input the kernel completed after the connection paused (or before the pause reached
+/// the kernel): kept, in order, for resumeProducing, so that no byte is lost.
+struct StashedInput {
+  std::string bytes;
+  StashedEnd end = StashedEnd::none;
+  int error = 0;
+  bool pending() const noexcept { return !bytes.empty() || end != StashedEnd::none; }
+};
+
 /// The registered producer and what the connection owes it.
 enum class ProducerState : std::uint8_t {
   none,             ///< no producer
@@ -61,7 +88,7 @@ enum class ProducerState : std::uint8_t {
   streamingPaused,  ///< a push producer paused at the high water mark
 };
 
-class TcpConnection final : public Transport, public Selectable, public ReactorHandle {
+class TcpConnection final : public Transport, public Selectable, public ReactorHandle, public CompletionReceiver {
  public:
   TcpConnection(ReactorCore& core, int fd, const Address& peer, bool isTcp);
   /// An accepted TCP connection: the peer as accept() gave it, never turned into text.
@@ -113,6 +140,9 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   // ReactorHandle
   void closeForShutdown() override;
 
+  // CompletionReceiver
+  void receiveCompleted(const ReceiveCompletion& completion) override;
+
  private:
   // What an idle connection does not need lives here, allocated on first use (a queued
   // write, a producer, water marks, a client's connector, a Unix peer), so that a
@@ -126,6 +156,7 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
     std::size_t lowWater = 16 * 1024;
     std::size_t maxQueued = kDefaultMaxQueuedOutput;  // 0: no cap
     Address unixPeer;
+    StashedInput stash;
   };
 
   Extras& extras();
@@ -149,6 +180,19 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   void moveTo(ConnectionState next) noexcept;
 
   void updateInterest();
+  /// The completion path's counterpart of read interest: arms, cancels, or schedules the
+  /// replay of stashed input so that the kernel receives exactly while `wantsInput`.
+  void steerReceive(bool wantsInput);
+  /// Delivers what was stashed while paused (a callSoon), then lets steerReceive arm.
+  void replayStash();
+  bool stashPending() const noexcept { return extras_ && extras_->stash.pending(); }
+  /// The stream ended (result 0) or failed (a negative errno) while reading.
+  void endInput(int result);
+  /// The error to report for a failed send: the socket's own, if something consumed it
+  /// before the send could see it, else `sendError`.
+  int socketErrorOver(int sendError);
+  /// Stops watching and receiving: before the descriptor closes.
+  void forgetDescriptor();
   /// Closes the socket and tells the protocol, now. Only called from the loop itself
   /// (a dispatch or a callSoon), never from inside a call user code made.
   void connectionLostNow(const Failure& reason);
@@ -178,6 +222,7 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   ReadState read_ = ReadState::reading;
   WriteState write_ = WriteState::open;
   ProducerState producer_ = ProducerState::none;
+  ReceiveState receive_;
   PeerAddress peer_;  // compact: an Address with its string would double our size
   std::shared_ptr<Protocol> protocol_;
   std::unique_ptr<Extras> extras_;

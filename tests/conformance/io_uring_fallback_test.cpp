@@ -3,9 +3,6 @@
 // seccomp filter refuses io_uring_setup with EPERM, as a container runtime's default
 // profile does. Each case runs in a fresh process (a "threadsafe" death test re-executes
 // the binary), where the backend's once-per-process probe has not run yet.
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #include <gtest/gtest.h>
@@ -14,62 +11,41 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "conformance_names.hpp"
+#include "seccomp_refusal.hpp"
 
 namespace {
 
 // From here on, io_uring_setup fails with EPERM in this process.
-void forbidIoUring() {
-  sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  sock_fprog program{static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
-    std::perror("installing the seccomp filter");
-    std::exit(2);
-  }
-}
-
-[[noreturn]] void failWith(const std::string& reason) {
-  std::fprintf(stderr, "%s\n", reason.c_str());
-  std::exit(1);
-}
-
-bool listsIoUring() {
-  const auto names = torsion::Reactor::availableBackends();
-  return std::find(names.begin(), names.end(), "io_uring") != names.end();
-}
+void forbidIoUring() { torsion_test::refuseSystemCalls({__NR_io_uring_setup}, EPERM); }
 
 // In the child: refuse io_uring, ask for it, and check what we got.
 void askForIoUringWhereItIsForbidden() {
   forbidIoUring();
   std::vector<std::string> logged;
   torsion::log::setSink([&](torsion::log::Level, std::string_view message) { logged.emplace_back(message); });
-  if (listsIoUring()) failWith("availableBackends() lists io_uring although io_uring_setup is refused");
+  if (torsion_test::listsBackend("io_uring"))
+    torsion_test::failChild("availableBackends() lists io_uring although io_uring_setup is refused");
   Built<ScriptedProtocol> servers;
   {
     torsion::Reactor reactor("io_uring");
-    if (reactor.backendName() != "epoll") failWith("the reactor runs on " + reactor.backendName());
-    if (logged.size() != 1) failWith("expected one log line, got " + std::to_string(logged.size()));
+    if (reactor.backendName() != "epoll") torsion_test::failChild("the reactor runs on " + reactor.backendName());
+    if (logged.size() != 1) torsion_test::failChild("expected one log line, got " + std::to_string(logged.size()));
     if (logged[0].find("io_uring") == std::string::npos || logged[0].find("epoll") == std::string::npos ||
         logged[0].find("not permitted") == std::string::npos) {
-      failWith("the log line does not say what happened: " + logged[0]);
+      torsion_test::failChild("the log line does not say what happened: " + logged[0]);
     }
     // And it works: it accepts a connection.
     auto port = reactor.listenTCP(0, torsion_test::recordingFactory<ScriptedProtocol>(servers), 50, "127.0.0.1");
     Fd client = torsion_test::connectLoopback(port->getHost().port);
     if (!runUntil(
             reactor, [&] { return servers.size() == 1; }, 5, "the accept"))
-      failWith("the fallback reactor did not accept");
+      torsion_test::failChild("the fallback reactor did not accept");
   }
   torsion::log::resetSink();
   std::fprintf(stderr, "fell back\n");
@@ -84,7 +60,7 @@ TEST(IoUringFallback, AReactorAskedForIoUringWhereItIsRefusedRunsOnEpollAndSaysW
 TEST(IoUringFallback, WhereIoUringWorksItIsListedAndUsed) {
   // The same process without the filter, as a control: the probe passes on this kernel
   // unless io_uring is disabled here, in which case there is nothing to compare against.
-  if (!listsIoUring()) GTEST_SKIP() << "io_uring is not usable on this machine";
+  if (!torsion_test::listsBackend("io_uring")) GTEST_SKIP() << "io_uring is not usable on this machine";
   torsion::Reactor reactor("io_uring");
   EXPECT_EQ(reactor.backendName(), "io_uring");
 }

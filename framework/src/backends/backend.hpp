@@ -13,8 +13,15 @@
 
 namespace torsion::detail {
 
-/// Interest and readiness bits.
-enum : std::uint8_t { kReadable = 1, kWritable = 2 };
+/// Interest and readiness bits. kReceived marks a completed receive (see
+/// Backend::completesReceives), never an interest.
+enum : std::uint8_t { kReadable = 1, kWritable = 2, kReceived = 4 };
+
+/// What a completed receive carries besides its descriptor.
+enum : std::uint8_t {
+  kReceiveHoldsBuffer = 1,  ///< `buffer` names a backend buffer: hand it back (Backend::recycle)
+  kReceiveContinues = 2,    ///< the receive stays armed: more completions follow
+};
 
 /// One descriptor reported ready by a wait. Errors and hang-ups are reported as both
 /// readable and writable; the reactor hands them to whichever handler is interested.
@@ -25,6 +32,11 @@ struct ReadyEvent {
   /// (and so clears) SO_ERROR to report it in EV_EOF's fflags: unless it travels on from
   /// here, a refused connect or a reset looks like a clean close to the transport.
   int error = 0;
+  // A completed receive (events == kReceived): bytes received (> 0), 0 for the end of
+  // the stream, or a negative errno; the buffer holding the bytes; kReceive* flags.
+  int result = 0;
+  std::uint16_t buffer = 0;
+  std::uint8_t receive = 0;
 };
 
 /// Level-triggered readiness for a set of descriptors. The reactor tells a backend only
@@ -55,6 +67,29 @@ class Backend {
   }
   /// Work appeared that needs a pass (a stop, a soon call, an earlier timer).
   virtual void wakeUp() {}
+
+  // The completion path for stream sockets (io_uring): the kernel receives into the
+  // backend's buffers and `wait` reports each receive as a kReceived event, so a
+  // receive costs no system call of its own. A backend without one keeps the defaults
+  // and the transports use readiness.
+  /// Whether armReceive and the rest below are offered.
+  virtual bool completesReceives() const noexcept { return false; }
+  /// Starts receiving on `fd` until the stream ends, an error, or cancelReceive; each
+  /// receive is reported by a later wait. Submitted with the next wait.
+  virtual void armReceive(int fd) { (void)fd; }
+  /// Asks the kernel to stop receiving on `fd` (pauseProducing). Completions already on
+  /// their way are still reported, the last one without kReceiveContinues.
+  virtual void cancelReceive(int fd) { (void)fd; }
+  /// Stops receiving on `fd` for good, before the caller closes it: nothing more is
+  /// reported for this receive, and its buffers come back to the backend by themselves.
+  virtual void dropReceive(int fd) { (void)fd; }
+  /// The bytes of a kReceived event that holds a buffer: valid until recycle(buffer).
+  virtual const char* receivedData(std::uint16_t buffer) const noexcept {
+    (void)buffer;
+    return nullptr;
+  }
+  /// Gives a buffer of a kReceived event back for the kernel to receive into again.
+  virtual void recycle(std::uint16_t buffer) { (void)buffer; }
 };
 
 std::unique_ptr<Backend> makeSelectBackend();

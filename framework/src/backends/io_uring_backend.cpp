@@ -9,8 +9,15 @@
 // reads at most 64 KiB per pass, for fairness, and relies on being told again of the
 // rest. A one-shot poll is armed by asking the file whether it is ready now, so arming
 // it again after each report is exactly level-triggered, and costs one SQE, no syscall.
+//
+// Connected stream sockets take the completion path instead (Backend::armReceive): one
+// multishot IORING_OP_RECV per socket, which the kernel completes into buffers of a
+// provided buffer ring each time data arrives, with no recv system call. Buffers go back
+// to the ring as soon as the reactor has dispatched them (recycle); a completion that
+// arrives for a dropped receive returns its buffer here, unseen by anyone.
 #include <liburing.h>
 #include <poll.h>
+#include <sys/mman.h>
 
 #include <torsion/log.hpp>
 
@@ -26,6 +33,41 @@ namespace {
 constexpr unsigned kRingEntries = 1024;
 // The user data of removals, whose failures (the poll had just completed) are ignored.
 constexpr std::uint64_t kRemoveTag = ~std::uint64_t{0};
+// Set in the user data of receives, clear in that of polls.
+constexpr std::uint64_t kReceiveTag = std::uint64_t{1} << 63;
+
+// The provided buffer ring shared by all receives of one reactor. A multishot receive
+// fills one buffer per completion; 16 KiB holds any small message and keeps a bulk
+// transfer at a few completions per 64 KiB. A ring that runs dry ends the receives that
+// found it so (ENOBUFS); the transports arm them again, by which time the reactor has
+// recycled every buffer it dispatched.
+constexpr unsigned kBufferCount = 256;  // a power of two, as the ring needs
+constexpr unsigned kBufferSize = 16 * 1024;
+constexpr std::uint16_t kBufferGroup = 0;
+
+// Memory for the kernel to write into: mapped, not from the heap, so that nothing else
+// of the process can ever live there, even while a cancelled receive winds down.
+class Mapping {
+ public:
+  Mapping() = default;
+  ~Mapping() {
+    if (address_ != nullptr) ::munmap(address_, size_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  bool map(std::size_t size) {
+    void* address = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (address == MAP_FAILED) return false;
+    address_ = address;
+    size_ = size;
+    return true;
+  }
+  char* data() const noexcept { return static_cast<char*>(address_); }
+
+ private:
+  void* address_ = nullptr;
+  std::size_t size_ = 0;
+};
 
 unsigned toPollMask(std::uint8_t interest) {
   unsigned mask = 0;
@@ -48,6 +90,8 @@ class IoUringBackend final : public Backend {
  public:
   IoUringBackend() { rearm_.reserve(256); }
   ~IoUringBackend() override {
+    // Before the mappings go (members die after this body): the ring's exit cancels
+    // whatever is still armed.
     if (ringOpen_) ::io_uring_queue_exit(&ring_);
   }
   IoUringBackend(const IoUringBackend&) = delete;
@@ -62,7 +106,75 @@ class IoUringBackend final : public Backend {
     return (ring_.features & IORING_FEAT_CQE_SKIP) != 0 ? 0 : ENOTSUP;
   }
 
+  /// Registers the provided buffer ring (Linux 5.19; multishot receive needs 6.0): false
+  /// leaves the completion path
+  /// off and the backend a readiness backend.
+  bool openBufferRing() {
+    // Multishot receive (Linux 6.0) has no feature bit of its own: IORING_FEAT_REG_REG_RING
+    // (6.3, unnamed in liburing 2.3's headers) is the first bit that proves a kernel new
+    // enough. An older kernel would fail every receive with EINVAL.
+    constexpr unsigned kFeatureRegRegRing = 1U << 13;
+    if ((ring_.features & kFeatureRegRegRing) == 0) return false;
+    if (!ringMemory_.map(sizeof(io_uring_buf) * kBufferCount) || !buffers_.map(std::size_t{kBufferSize} * kBufferCount))
+      return false;
+    bufferRing_ = reinterpret_cast<io_uring_buf_ring*>(ringMemory_.data());
+    io_uring_buf_reg registration{};
+    registration.ring_addr = reinterpret_cast<std::uint64_t>(bufferRing_);
+    registration.ring_entries = kBufferCount;
+    registration.bgid = kBufferGroup;
+    if (::io_uring_register_buf_ring(&ring_, &registration, 0) != 0) return false;
+    ::io_uring_buf_ring_init(bufferRing_);
+    for (unsigned id = 0; id < kBufferCount; ++id) {
+      ::io_uring_buf_ring_add(bufferRing_, bufferAt(static_cast<std::uint16_t>(id)), kBufferSize,
+                              static_cast<unsigned short>(id), ::io_uring_buf_ring_mask(kBufferCount),
+                              static_cast<int>(id));
+    }
+    ::io_uring_buf_ring_advance(bufferRing_, static_cast<int>(kBufferCount));
+    receiving_ = true;
+    return true;
+  }
+
   const char* name() const noexcept override { return "io_uring"; }
+
+  bool completesReceives() const noexcept override { return receiving_; }
+
+  void armReceive(int fd) override {
+    Receive& receive = receiveOf(fd);
+    if (receive.state == ReceiveState::armed) dropReceive(fd);  // never two receives on one socket
+    io_uring_sqe& sqe = nextSqe();
+    ::io_uring_prep_recv_multishot(&sqe, fd, nullptr, 0, 0);
+    sqe.flags |= IOSQE_BUFFER_SELECT;
+    sqe.buf_group = kBufferGroup;
+    ::io_uring_sqe_set_data64(&sqe, receiveData(fd, receive));
+    receive.state = ReceiveState::armed;
+  }
+
+  void cancelReceive(int fd) override {
+    Receive& receive = receiveOf(fd);
+    if (receive.state != ReceiveState::armed) return;
+    // The generation stays: what the kernel still completes is reported, so that no
+    // byte it took from the socket is lost.
+    submitCancel(receiveData(fd, receive));
+  }
+
+  void dropReceive(int fd) override {
+    Receive& receive = receiveOf(fd);
+    if (receive.state != ReceiveState::armed) return;
+    submitCancel(receiveData(fd, receive));
+    ++receive.generation;  // whatever it still completes is stale: collect recycles it
+    receive.state = ReceiveState::idle;
+    // The receive holds a reference to the file: as for polls (remove), the cancel must
+    // reach the kernel before the caller closes the descriptor.
+    ::io_uring_submit(&ring_);
+  }
+
+  const char* receivedData(std::uint16_t buffer) const noexcept override { return bufferAt(buffer); }
+
+  void recycle(std::uint16_t buffer) override {
+    ::io_uring_buf_ring_add(bufferRing_, bufferAt(buffer), kBufferSize, buffer, ::io_uring_buf_ring_mask(kBufferCount),
+                            0);
+    ::io_uring_buf_ring_advance(bufferRing_, 1);
+  }
 
   void add(int fd, std::uint8_t interest) override {
     Watch& watch = watchOf(fd);
@@ -113,8 +225,58 @@ class IoUringBackend final : public Backend {
     WatchState state = WatchState::idle;
   };
 
+  // Whether a socket's multishot receive is in the kernel (armed, perhaps cancelled and
+  // winding down) or not.
+  enum class ReceiveState : std::uint8_t { idle, armed };
+
+  struct Receive {
+    std::uint32_t generation = 0;  // as Watch::generation
+    ReceiveState state = ReceiveState::idle;
+  };
+
   static std::uint64_t userData(int fd, const Watch& watch) {
     return (std::uint64_t{watch.generation} << 32) | static_cast<std::uint32_t>(fd);
+  }
+
+  static std::uint64_t receiveData(int fd, const Receive& receive) {
+    return kReceiveTag | (std::uint64_t{receive.generation & 0x7fffffffU} << 32) | static_cast<std::uint32_t>(fd);
+  }
+
+  char* bufferAt(std::uint16_t buffer) const noexcept { return buffers_.data() + std::size_t{buffer} * kBufferSize; }
+
+  Receive& receiveOf(int fd) {
+    const auto index = static_cast<std::size_t>(fd);
+    if (index >= receives_.size()) receives_.resize(index + 1 + index / 2);
+    return receives_[index];
+  }
+
+  void submitCancel(std::uint64_t target) {
+    io_uring_sqe& sqe = nextSqe();
+    ::io_uring_prep_cancel64(&sqe, target, 0);
+    ::io_uring_sqe_set_data64(&sqe, kRemoveTag);
+    sqe.flags |= IOSQE_CQE_SKIP_SUCCESS;
+  }
+
+  // One receive completion: reported if its receive is current, else its buffer goes
+  // straight back to the ring.
+  void collectReceive(const io_uring_cqe& cqe, std::uint64_t data, std::vector<ReadyEvent>& out) {
+    const auto fd = static_cast<int>(static_cast<std::uint32_t>(data));
+    const bool holdsBuffer = (cqe.flags & IORING_CQE_F_BUFFER) != 0;
+    const auto buffer = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+    const auto index = static_cast<std::size_t>(fd);
+    Receive* receive = index < receives_.size() ? &receives_[index] : nullptr;
+    if (receive == nullptr || receive->state != ReceiveState::armed || receiveData(fd, *receive) != data) {
+      if (holdsBuffer) recycle(buffer);
+      return;
+    }
+    const bool continues = (cqe.flags & IORING_CQE_F_MORE) != 0;
+    if (!continues) receive->state = ReceiveState::idle;
+    ReadyEvent event{fd, kReceived};
+    event.result = cqe.res;
+    event.buffer = buffer;
+    event.receive =
+        static_cast<std::uint8_t>((holdsBuffer ? kReceiveHoldsBuffer : 0) | (continues ? kReceiveContinues : 0));
+    out.push_back(event);
   }
 
   Watch& watchOf(int fd) {
@@ -183,6 +345,10 @@ class IoUringBackend final : public Backend {
       ++seen;
       const std::uint64_t data = ::io_uring_cqe_get_data64(cqe);
       if (data == kRemoveTag) continue;
+      if (data & kReceiveTag) {
+        collectReceive(*cqe, data, out);
+        continue;
+      }
       const auto fd = static_cast<int>(static_cast<std::uint32_t>(data));
       const auto index = static_cast<std::size_t>(fd);
       if (index >= watches_.size()) continue;
@@ -197,8 +363,13 @@ class IoUringBackend final : public Backend {
 
   io_uring ring_{};
   bool ringOpen_ = false;
-  std::vector<Watch> watches_;  // indexed by descriptor
-  std::vector<int> rearm_;      // reported by the last wait: armed again by the next
+  std::vector<Watch> watches_;     // indexed by descriptor
+  std::vector<int> rearm_;         // reported by the last wait: armed again by the next
+  std::vector<Receive> receives_;  // indexed by descriptor
+  bool receiving_ = false;         // the completion path is on (openBufferRing)
+  Mapping ringMemory_;
+  Mapping buffers_;
+  io_uring_buf_ring* bufferRing_ = nullptr;
 };
 
 }  // namespace
@@ -212,7 +383,11 @@ bool ioUringUsable() {
 std::unique_ptr<Backend> makeIoUringBackend() {
   auto backend = std::make_unique<IoUringBackend>();
   const int error = backend->open();
-  if (error == 0) return backend;
+  if (error == 0) {
+    if (!backend->openBufferRing())
+      log::info("io_uring: no multishot receive into provided buffers here (Linux 6.0); receives use polls");
+    return backend;
+  }
   // Disabled by kernel.io_uring_disabled or a seccomp filter (EPERM), not in this kernel
   // (ENOSYS), too old for what the backend uses (ENOTSUP), out of memory...
   log::warn("io_uring is not usable here ({}); this reactor runs on epoll instead", std::strerror(error));
