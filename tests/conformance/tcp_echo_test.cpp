@@ -118,6 +118,27 @@ TEST_P(TcpEcho, ManyConcurrentClientsEchoAtOnce) {
   for (auto& server : servers.all) EXPECT_TRUE(server->lostWith<torsion::ConnectionDone>());
 }
 
+TEST_P(TcpEcho, AReactorDrivenOnlyByPollPassesStillReceives) {
+  // iterate(0) never waits: a loop that only polls (a load generator, a game loop) must
+  // still be given what the kernel received, by every backend, pass after pass.
+  Built<ScriptedProtocol> servers;
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
+  torsion_test::LoopbackServer server(reactor, echoFactory(servers));
+  Fd client = server.connectRaw();
+  std::string expected;
+  for (int exchange = 0; exchange < 20; ++exchange) {
+    const std::string message = "poll pass " + std::to_string(exchange);
+    torsion_test::sendAll(client.get(), message);
+    expected += message;
+    const double deadline = now() + 5;
+    while ((servers.size() == 0 || servers[0].received.size() < expected.size()) && now() < deadline)
+      reactor.iterate(0);
+    ASSERT_EQ(servers.size(), 1U);
+    ASSERT_EQ(servers[0].received, expected) << "exchange " << exchange;
+  }
+}
+
 }  // namespace
 
 TORSION_INSTANTIATE_FOR_EVERY_BACKEND(TcpEcho);

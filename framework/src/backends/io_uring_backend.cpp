@@ -99,7 +99,13 @@ class IoUringBackend final : public Backend {
 
   /// Sets up the ring: 0, or the errno that io_uring_setup failed with.
   int open() {
-    const int result = ::io_uring_queue_init(kRingEntries, &ring_, 0);
+    // Cooperative task work (Linux 5.19): the kernel does not interrupt the reactor to
+    // post each completion (a multishot receive's task work would otherwise run on the
+    // way out of every send system call, contending for the socket's lock with the send
+    // itself); it runs all of it at the next io_uring_enter, a batch per pass. With the
+    // flag, the kernel says when such work is waiting (enter looks, for a poll pass).
+    int result = ::io_uring_queue_init(kRingEntries, &ring_, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+    if (result == -EINVAL) result = ::io_uring_queue_init(kRingEntries, &ring_, 0);  // an older kernel
     if (result < 0) return -result;
     ringOpen_ = true;
     // Removals skip their completion on success (IOSQE_CQE_SKIP_SUCCESS, Linux 5.17).
@@ -321,9 +327,13 @@ class IoUringBackend final : public Backend {
   void enter(int timeoutMs) {
     int result = 0;
     if (timeoutMs == 0) {
-      // Nothing to wait for: a syscall only if there is something to submit. Completions
-      // are posted by the kernel's task work, which runs without our asking.
-      if (::io_uring_sq_ready(&ring_) != 0) result = ::io_uring_submit(&ring_);
+      // Nothing to wait for: a system call only if there is something to submit, or
+      // task work that would post completions (cooperative: it waits for us to ask).
+      if (::io_uring_sq_ready(&ring_) != 0) {
+        result = ::io_uring_submit_and_get_events(&ring_);
+      } else if ((IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) != 0) {
+        result = ::io_uring_get_events(&ring_);
+      }
     } else {
       __kernel_timespec timeout{};
       timeout.tv_sec = timeoutMs / 1000;
