@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "reactor_signals.hpp"
 #include "socket_ops.hpp"
@@ -25,6 +26,7 @@ ReactorCore::ReactorCore(Reactor& owner, std::unique_ptr<Backend> backend)
       backend_(std::move(backend)),
       backendName_(backend_->name()),
       completes_(backend_->completesReceives()),
+      completesSends_(backend_->completesSends()),
       readBuffer_(new char[kReadBufferSize]),
       timers_([this] { return seconds(); }) {
   batch_.reserve(256);
@@ -138,10 +140,28 @@ void ReactorCore::dropReceive(int fd) {
   if (fd < 0 || index >= receivers_.size() || receivers_[index] == nullptr) return;
   receivers_[index] = nullptr;
   backend_->dropReceive(fd);
-  if (dispatching_) {
-    for (std::size_t i = batchPosition_ + 1; i < batch_.size(); ++i) {
-      if (batch_[i].fd == fd && batch_[i].events == kReceived) batch_[i].fd = -1;
-    }
+  dropBatched(fd, kReceived);
+}
+
+void ReactorCore::submitSend(int fd, std::size_t length, CompletionReceiver& sender) {
+  const auto index = static_cast<std::size_t>(fd);
+  if (index >= senders_.size()) senders_.resize(std::max(index + 1, senders_.size() + senders_.size() / 2));
+  senders_[index] = &sender;
+  backend_->submitSend(fd, length);
+}
+
+void ReactorCore::dropSend(int fd) {
+  const auto index = static_cast<std::size_t>(fd);
+  if (fd < 0 || index >= senders_.size() || senders_[index] == nullptr) return;
+  senders_[index] = nullptr;
+  backend_->dropSend(fd);
+  dropBatched(fd, kSent);
+}
+
+void ReactorCore::dropBatched(int fd, std::uint8_t kind) {
+  if (!dispatching_) return;
+  for (std::size_t i = batchPosition_ + 1; i < batch_.size(); ++i) {
+    if (batch_[i].fd == fd && batch_[i].events == kind) batch_[i].fd = -1;
   }
 }
 
@@ -264,6 +284,10 @@ void ReactorCore::dispatch() {
       dispatchReceive(event);
       continue;
     }
+    if (event.events == kSent) {
+      dispatchSend(event);
+      continue;
+    }
     if (event.fd < 0) continue;  // its descriptor was closed earlier in this batch
     const auto index = static_cast<std::size_t>(event.fd);
     if (index >= watchers_.size()) continue;
@@ -301,6 +325,17 @@ void ReactorCore::dispatchReceive(const ReadyEvent& event) {
     receiver->receiveCompleted({event.result, data, continues});
   } catch (...) {
     logUnhandled("receiveCompleted", std::current_exception());
+  }
+}
+
+void ReactorCore::dispatchSend(const ReadyEvent& event) {
+  const auto index = static_cast<std::size_t>(event.fd);
+  if (event.fd < 0 || index >= senders_.size() || senders_[index] == nullptr) return;
+  CompletionReceiver* sender = std::exchange(senders_[index], nullptr);  // it may send again
+  try {
+    sender->sendCompleted(event.result);
+  } catch (...) {
+    logUnhandled("sendCompleted", std::current_exception());
   }
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -61,6 +62,9 @@ class CompletionReceiver {
  public:
   virtual ~CompletionReceiver() = default;
   virtual void receiveCompleted(const ReceiveCompletion& completion) = 0;
+  /// The send submitted with ReactorCore::submitSend is over: `result` is the bytes sent
+  /// (every byte of it) or a negative errno.
+  virtual void sendCompleted(int result) = 0;
 };
 
 /// The loop. A backend sees it only as a LoopDriver (see Backend::bind).
@@ -119,6 +123,16 @@ class ReactorCore final : public LoopDriver {
   /// Stops receiving on `fd` for good: call before closing it. Nothing more reaches its
   /// receiver, not even completions already collected in this pass.
   void dropReceive(int fd);
+  /// Whether the backend also sends for stream sockets (sendBuffer and the rest).
+  bool completesSends() const noexcept { return completesSends_; }
+  /// A free send buffer to fill before submitSend; empty if none is free now.
+  std::span<char> sendBuffer() { return backend_->sendBuffer(); }
+  /// Sends the first `length` bytes of the buffer sendBuffer gave, on `fd`; `sender` is
+  /// told when all are sent or the send failed. One send in flight per descriptor.
+  void submitSend(int fd, std::size_t length, CompletionReceiver& sender);
+  /// Gives up the send in flight on `fd`, if any: call before closing it. Its
+  /// completion reaches nobody, even if already collected in this pass.
+  void dropSend(int fd);
 
   /// The one reusable read buffer (no allocation per read).
   char* readBuffer() noexcept { return readBuffer_.get(); }
@@ -180,6 +194,9 @@ class ReactorCore final : public LoopDriver {
   void dropCarriedError(int fd);
   void dispatchOne(Selectable& selectable, bool read);
   void dispatchReceive(const ReadyEvent& event);
+  void dispatchSend(const ReadyEvent& event);
+  /// Drops the events of `kind` collected for `fd` that this pass has not dispatched yet.
+  void dropBatched(int fd, std::uint8_t kind);
   void runSoonCalls();
   int computeTimeoutMs(double timeoutSeconds) const;
   void closeAllHandles();
@@ -198,7 +215,9 @@ class ReactorCore final : public LoopDriver {
   std::vector<Selectable*> watchers_;
   std::vector<std::uint8_t> interests_;
   std::vector<CompletionReceiver*> receivers_;  // indexed by descriptor: armed receives
+  std::vector<CompletionReceiver*> senders_;    // indexed by descriptor: sends in flight
   const bool completes_;                        // the backend's completesReceives, fixed
+  const bool completesSends_;                   // the backend's completesSends, fixed
   std::vector<ReadyEvent> batch_;
   // (descriptor, error) for socket errors a wait consumed that no transport has taken
   // yet. Rare, so a short list; an entry lives only while its descriptor is watched.

@@ -11,6 +11,7 @@
 
 #include <cassert>
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -33,6 +34,7 @@ TcpConnection::TcpConnection(ReactorCore& core, int fd, const Address& peer, boo
       fd_(fd),
       isTcp_(isTcp),
       receive_(core.completesReceives() ? ReceiveState::idle : ReceiveState::readiness),
+      send_(core.completesSends() ? SendState::idle : SendState::readiness),
       peer_(PeerAddress::from(peer)) {
   if (peer.family == Address::Family::unixSocket) extras().unixPeer = peer;
 }
@@ -42,6 +44,7 @@ TcpConnection::TcpConnection(ReactorCore& core, int fd, const PeerAddress& peer)
       fd_(fd),
       isTcp_(true),
       receive_(core.completesReceives() ? ReceiveState::idle : ReceiveState::readiness),
+      send_(core.completesSends() ? SendState::idle : SendState::readiness),
       peer_(peer) {}
 
 TcpConnection::Extras& TcpConnection::extras() {
@@ -64,6 +67,11 @@ TcpConnection::~TcpConnection() {
 void TcpConnection::forgetDescriptor() {
   core_.forget(*this);
   if (receive_ != ReceiveState::readiness) core_.dropReceive(fd_);
+  if (send_ == SendState::inFlight) {
+    core_.dropSend(fd_);  // its buffer is the backend's: nothing of ours is left in the kernel
+    send_ = SendState::idle;
+    inFlight_ = 0;
+  }
 }
 
 bool TcpConnection::start(const std::shared_ptr<TcpConnection>& connection, std::shared_ptr<Protocol> protocol,
@@ -259,6 +267,10 @@ void TcpConnection::write(Bytes data) {
   core_.assertInLoopThread("ITransport::write");
   if (!writable() || data.empty()) return;
   if (queueEmpty()) {
+    if (submitSend(data)) {
+      afterWrite();
+      return;
+    }
     long sent = sendNoSignal(fd_, data.data(), data.size());
     if (sent < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -282,12 +294,55 @@ void TcpConnection::writeSequence(std::span<const Bytes> data) {
   for (Bytes piece : data) queue.append(piece);
   if (wasEmpty && !queue.empty()) {
     int error = 0;
-    if (!queue.flush(fd_, error)) {
+    if (!flushQueue(error)) {
       connectionLostSoon(connectionLostFailure(socketErrorOver(error)));
       return;
     }
   }
   afterWrite();
+}
+
+bool TcpConnection::submitSend(Bytes data) {
+  if (send_ != SendState::idle) return false;
+  const std::span<char> buffer = core_.sendBuffer();
+  if (buffer.size() < data.size()) return false;  // bulk output, or every buffer in use
+  std::memcpy(buffer.data(), data.data(), data.size());
+  core_.submitSend(fd_, data.size(), *this);
+  send_ = SendState::inFlight;
+  inFlight_ = static_cast<std::uint32_t>(data.size());
+  return true;
+}
+
+bool TcpConnection::flushQueue(int& error) {
+  if (send_ == SendState::inFlight) return true;  // the queue follows when that send completes
+  WriteQueue& queue = extras_->queue;
+  if (send_ == SendState::idle) {
+    const std::span<char> buffer = core_.sendBuffer();
+    if (!buffer.empty() && queue.size() <= buffer.size()) {
+      const std::size_t taken = queue.takeFront(buffer);
+      core_.submitSend(fd_, taken, *this);
+      send_ = SendState::inFlight;
+      inFlight_ = static_cast<std::uint32_t>(taken);
+      return true;
+    }
+  }
+  return queue.flush(fd_, error);
+}
+
+void TcpConnection::sendCompleted(int result) {
+  send_ = SendState::idle;
+  inFlight_ = 0;
+  if (closingOrClosed()) return;
+  if (result < 0) {
+    connectionLostNow(connectionLostFailure(socketErrorOver(-result)));
+    return;
+  }
+  int error = 0;
+  if (extras_ && !extras_->queue.empty() && !flushQueue(error)) {
+    connectionLostNow(connectionLostFailure(socketErrorOver(error)));
+    return;
+  }
+  afterFlush();
 }
 
 int TcpConnection::socketErrorOver(int sendError) {
@@ -312,8 +367,8 @@ void TcpConnection::afterWrite() {
 }
 
 bool TcpConnection::overQueueCap() {
-  const std::size_t cap = extras_->maxQueued;
-  const std::size_t queued = extras_->queue.size();
+  const std::size_t cap = maxQueuedOutput();
+  const std::size_t queued = writeBufferSize();
   if (cap == 0 || queued <= cap) return false;
   std::string why = fmt::format(
       "{} bytes of output queued, above the cap of {} (setMaxQueuedOutput): the peer does not read", queued, cap);
@@ -325,11 +380,15 @@ bool TcpConnection::overQueueCap() {
 void TcpConnection::doWrite() {
   if (closingOrClosed()) return;
   int error = 0;
-  if (extras_ && !extras_->queue.flush(fd_, error)) {
+  if (extras_ && !extras_->queue.empty() && !flushQueue(error)) {
     connectionLostNow(connectionLostFailure(socketErrorOver(error)));
     return;
   }
-  if (producer_ == ProducerState::streamingPaused && extras_->queue.size() <= extras_->lowWater) {
+  afterFlush();
+}
+
+void TcpConnection::afterFlush() {
+  if (producer_ == ProducerState::streamingPaused && writeBufferSize() <= extras_->lowWater) {
     producer_ = ProducerState::streaming;
     auto keep = self();
     auto producer = extras_->producer;
@@ -367,7 +426,7 @@ void TcpConnection::afterDrain() {
 }
 
 void TcpConnection::checkHighWater() {
-  if (producer_ == ProducerState::streaming && extras_->queue.size() > extras_->highWater) {
+  if (producer_ == ProducerState::streaming && writeBufferSize() > extras_->highWater) {
     producer_ = ProducerState::streamingPaused;
     auto* push = static_cast<IPushProducer*>(extras_->producer.get());
     guarded("pauseProducing", [&] { push->pauseProducing(); });
@@ -500,7 +559,7 @@ void TcpConnection::updateInterest() {
   } else {
     steerReceive(wantsInput);
   }
-  if (!queueEmpty()) interest |= kWritable;
+  if (waitsForRoom()) interest |= kWritable;
   core_.setInterest(*this, interest);
 }
 

@@ -63,6 +63,14 @@ enum class ReceiveState : std::uint8_t {
   replaying,   ///< input stashed while paused is delivered later in this pass
 };
 
+/// How output leaves the connection: by send system calls (readiness), or, for what fits
+/// a backend send buffer, by the backend's completion path (ReactorCore::completesSends).
+enum class SendState : std::uint8_t {
+  readiness,  ///< the backend has no completion path for sends: write and doWrite send
+  idle,       ///< completion path, no send in the kernel
+  inFlight,   ///< completion path, a send in the kernel: later output queues behind it
+};
+
 /// Why the stashed input ends, if it does (input that arrived while paused).
 enum class StashedEnd : std::uint8_t {
   none,         ///< more may follow
@@ -114,7 +122,7 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   bool disconnecting() const override {
     return state_ == ConnectionState::disconnecting || state_ == ConnectionState::closing;
   }
-  std::size_t writeBufferSize() const override { return extras_ ? extras_->queue.size() : 0; }
+  std::size_t writeBufferSize() const override { return (extras_ ? extras_->queue.size() : 0) + inFlight_; }
   void setWriteWatermarks(std::size_t high, std::size_t low) override;
   void setMaxQueuedOutput(std::size_t bytes) override { extras().maxQueued = bytes; }
   std::size_t maxQueuedOutput() const override { return extras_ ? extras_->maxQueued : kDefaultMaxQueuedOutput; }
@@ -142,6 +150,7 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
 
   // CompletionReceiver
   void receiveCompleted(const ReceiveCompletion& completion) override;
+  void sendCompleted(int result) override;
 
  private:
   // What an idle connection does not need lives here, allocated on first use (a queued
@@ -160,7 +169,10 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   };
 
   Extras& extras();
-  bool queueEmpty() const noexcept { return !extras_ || extras_->queue.empty(); }
+  /// Nothing waits to be sent: nothing queued, and no send in the kernel.
+  bool queueEmpty() const noexcept { return (!extras_ || extras_->queue.empty()) && send_ != SendState::inFlight; }
+  /// Output waits in the queue for the socket to take it (not behind a send in flight).
+  bool waitsForRoom() const noexcept { return extras_ && !extras_->queue.empty() && send_ != SendState::inFlight; }
   IPullProducer* producer() const noexcept { return extras_ ? extras_->producer.get() : nullptr; }
   /// A shared reference to this connection; valid while the reactor holds it, which is
   /// whenever user code can reach us through a live transport.
@@ -199,6 +211,15 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   /// Closes later in this pass: for errors met inside write() and friends.
   void connectionLostSoon(Failure reason);
   void handleEndOfInput();
+  /// Hands `data` to a backend send buffer if it fits one and one is free (completion
+  /// path, nothing in flight); returns whether it did.
+  bool submitSend(Bytes data);
+  /// Sends what the queue holds: by the completion path if it fits a send buffer, else
+  /// with one gathering sendmsg. Returns false with `error` set on a socket error.
+  bool flushQueue(int& error);
+  /// What doWrite and sendCompleted do once output went out: resume a paused push
+  /// producer below the low water mark, finish a drain, watch for room.
+  void afterFlush();
   /// The one rule every write path follows once it queued or sent its bytes: a pull
   /// producer is asked again if everything went out at once (doWrite will not run), else
   /// the socket is watched for room and a push producer paused above the high water mark.
@@ -223,7 +244,9 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   WriteState write_ = WriteState::open;
   ProducerState producer_ = ProducerState::none;
   ReceiveState receive_;
-  PeerAddress peer_;  // compact: an Address with its string would double our size
+  SendState send_;
+  std::uint32_t inFlight_ = 0;  // bytes of the send in flight (SendState::inFlight)
+  PeerAddress peer_;            // compact: an Address with its string would double our size
   std::shared_ptr<Protocol> protocol_;
   std::unique_ptr<Extras> extras_;
 };

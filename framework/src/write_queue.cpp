@@ -66,6 +66,24 @@ bool WriteQueue::flush(int fd, int& error) {
   return true;
 }
 
+std::size_t WriteQueue::takeFront(std::span<char> into) noexcept {
+  std::size_t taken = 0;
+  while (size_ > 0 && taken < into.size()) {
+    const std::size_t inHead = chunks_.front().length - offset_;
+    const std::size_t take = std::min(inHead, into.size() - taken);
+    std::memcpy(into.data() + taken, chunks_.front().data.get() + offset_, take);
+    taken += take;
+    size_ -= take;
+    if (take == inHead) {
+      popFront();
+    } else {
+      offset_ += take;
+    }
+  }
+  if (size_ == 0) clear();  // drained: the tail chunk's spare room goes back to the pool
+  return taken;
+}
+
 void WriteQueue::popFront() noexcept {
   pool_.give(std::move(chunks_.front().data));
   chunks_.erase(chunks_.begin());

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "chunk_pool.hpp"
@@ -36,6 +37,10 @@ class WriteQueue {
   /// Sends as much as the socket takes with one sendmsg over up to 64 chunks. Returns
   /// false with `error` set on a socket error; EAGAIN is not an error.
   bool flush(int fd, int& error);
+
+  /// Moves up to `into.size()` bytes from the front of the queue into `into`; returns
+  /// how many (the completion path sends them from there).
+  std::size_t takeFront(std::span<char> into) noexcept;
 
   /// Drops everything queued (abort), returning the chunks to the pool.
   void clear() noexcept;

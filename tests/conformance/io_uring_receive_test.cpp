@@ -8,9 +8,11 @@
 #include <sys/utsname.h>
 
 #include <gtest/gtest.h>
+#include <torsion/errors.hpp>
 #include <torsion/reactor.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -99,6 +101,68 @@ TEST(IoUringReceive, ConnectedSocketsReceiveWithoutARecvSystemCall) {
   if (!kernelCompletesReceives()) GTEST_SKIP() << "this kernel is older than 6.3: the backend keeps polls";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(exchangeWithoutReceiveSystemCalls(), testing::ExitedWithCode(0), "received by completion");
+}
+
+// In the child: no sendto (send), sendmsg or sendmmsg from here on; then a client and an
+// echo server on one io_uring reactor exchange four messages written at once (the first
+// goes into a send buffer, the rest wait in the queue behind it and then fill the next:
+// 16,065 bytes, within a 16 KiB buffer), and the client ends with a loseConnection while
+// its last send is in flight.
+constexpr std::array<std::size_t, 4> kMessageSizes{1, 64, 1000, 15000};
+
+void exchangeWithoutSendSystemCalls() {
+  torsion_test::refuseSystemCalls({__NR_sendto, __NR_sendmsg, __NR_sendmmsg}, EPERM);
+  Built<ScriptedProtocol> servers;
+  Built<ScriptedProtocol> clients;
+  std::string expected;
+  for (std::size_t size : kMessageSizes) expected += torsion_test::patternBytes(size, static_cast<std::uint32_t>(size));
+  {
+    torsion::Reactor reactor("io_uring");
+    if (reactor.backendName() != "io_uring") torsion_test::failChild("the reactor runs on " + reactor.backendName());
+    auto factory = torsion_test::recordingFactory<ScriptedProtocol>(servers, [](ScriptedProtocol& p) {
+      p.onData = [](ScriptedProtocol& self, torsion::Bytes data) { self.transport().write(data); };
+    });
+    auto port = reactor.listenTCP(0, factory, 50, "127.0.0.1");
+    auto clientFactory = torsion_test::recordingClientFactory<ScriptedProtocol>(clients, [&](ScriptedProtocol& p) {
+      p.onMade = [&](ScriptedProtocol& self) {
+        std::size_t at = 0;
+        for (std::size_t size : kMessageSizes) {
+          self.transport().write(torsion::Bytes(expected).substr(at, size));
+          at += size;
+        }
+        if (self.transport().writeBufferSize() != expected.size())
+          torsion_test::failChild("writeBufferSize does not count the send in flight");
+      };
+    });
+    reactor.connectTCP("127.0.0.1", port->getHost().port, clientFactory);
+    if (!runUntil(
+            reactor,
+            [&] {
+              return !clients.all.empty() && (clients[0].lost() || clients[0].received.size() >= expected.size());
+            },
+            10, "the echoes"))
+      torsion_test::failChild("the echoes did not arrive: " + std::to_string(clients[0].received.size()) + " bytes");
+    if (clients[0].lost()) torsion_test::failChild("the client lost its connection: " + clients[0].lostText());
+    if (clients[0].received != expected) torsion_test::failChild("the echoes arrived altered");
+    if (clients[0].transport().writeBufferSize() != 0) torsion_test::failChild("output is left after the echoes");
+    // A last message, and the end right behind it: the peer gets both, in that order.
+    clients[0].transport().write("last");
+    clients[0].transport().loseConnection();
+    if (!runUntil(
+            reactor, [&] { return servers.size() == 1 && servers[0].lost(); }, 10, "the server to see the end"))
+      torsion_test::failChild("the server did not see the end");
+    if (!servers[0].lostWith<torsion::ConnectionDone>()) torsion_test::failChild("the end was not clean");
+    if (servers[0].received != expected + "last") torsion_test::failChild("the server received altered bytes");
+  }
+  std::fprintf(stderr, "sent by completion\n");
+  std::exit(0);
+}
+
+TEST(IoUringSend, MessagesThatFitASendBufferGoWithoutASendSystemCall) {
+  if (!torsion_test::listsBackend("io_uring")) GTEST_SKIP() << "io_uring is not usable on this machine";
+  if (!kernelCompletesReceives()) GTEST_SKIP() << "this kernel is older than 6.3: the backend keeps polls";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(exchangeWithoutSendSystemCalls(), testing::ExitedWithCode(0), "sent by completion");
 }
 
 }  // namespace

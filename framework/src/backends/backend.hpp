@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,9 +14,9 @@
 
 namespace torsion::detail {
 
-/// Interest and readiness bits. kReceived marks a completed receive (see
-/// Backend::completesReceives), never an interest.
-enum : std::uint8_t { kReadable = 1, kWritable = 2, kReceived = 4 };
+/// Interest and readiness bits. kReceived marks a completed receive and kSent a
+/// completed send (see Backend::completesReceives), never an interest.
+enum : std::uint8_t { kReadable = 1, kWritable = 2, kReceived = 4, kSent = 8 };
 
 /// What a completed receive carries besides its descriptor.
 enum : std::uint8_t {
@@ -34,6 +35,7 @@ struct ReadyEvent {
   int error = 0;
   // A completed receive (events == kReceived): bytes received (> 0), 0 for the end of
   // the stream, or a negative errno; the buffer holding the bytes; kReceive* flags.
+  // A completed send (events == kSent): the bytes sent (all of them), or a negative errno.
   int result = 0;
   std::uint16_t buffer = 0;
   std::uint8_t receive = 0;
@@ -90,6 +92,25 @@ class Backend {
   }
   /// Gives a buffer of a kReceived event back for the kernel to receive into again.
   virtual void recycle(std::uint16_t buffer) { (void)buffer; }
+
+  // Sends on the completion path: the bytes are copied into one of the backend's send
+  // buffers and sent by the kernel with the next wait, no send system call of its own;
+  // a later wait reports the send as a kSent event once every byte is sent, or failed.
+  // A buffer is the backend's until the kernel is done with it, so the sender may go
+  // away at any time (dropSend). One send in flight per descriptor.
+  /// Whether sendBuffer and the rest below are offered.
+  virtual bool completesSends() const noexcept { return false; }
+  /// A free send buffer to fill, reserved for the next submitSend; empty if none is
+  /// free now (the caller sends by itself).
+  virtual std::span<char> sendBuffer() { return {}; }
+  /// Sends the first `length` bytes of the buffer sendBuffer just gave, on `fd`.
+  virtual void submitSend(int fd, std::size_t length) {
+    (void)fd;
+    (void)length;
+  }
+  /// Gives up the send in flight on `fd` before the caller closes it: its completion is
+  /// not reported, and its buffer comes back to the backend by itself.
+  virtual void dropSend(int fd) { (void)fd; }
 };
 
 std::unique_ptr<Backend> makeSelectBackend();

@@ -15,14 +15,22 @@
 // provided buffer ring each time data arrives, with no recv system call. Buffers go back
 // to the ring as soon as the reactor has dispatched them (recycle); a completion that
 // arrives for a dropped receive returns its buffer here, unseen by anyone.
+//
+// Their sends that fit one send buffer go the same way (Backend::submitSend): copied into
+// a buffer of the backend's own, sent by an IORING_OP_SEND that the pass's one
+// io_uring_enter submits, so a message costs the server no system call of its own. The
+// buffer stays the backend's until the send's completion, whatever becomes of the
+// connection meanwhile.
 #include <liburing.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include <torsion/log.hpp>
 
 #include <cerrno>
 #include <cstring>
+#include <span>
 
 #include "backend.hpp"
 
@@ -33,8 +41,9 @@ namespace {
 constexpr unsigned kRingEntries = 1024;
 // The user data of removals, whose failures (the poll had just completed) are ignored.
 constexpr std::uint64_t kRemoveTag = ~std::uint64_t{0};
-// Set in the user data of receives, clear in that of polls.
+// Set in the user data of receives, or of sends; both clear in that of polls.
 constexpr std::uint64_t kReceiveTag = std::uint64_t{1} << 63;
+constexpr std::uint64_t kSendTag = std::uint64_t{1} << 62;
 
 // The provided buffer ring shared by all receives of one reactor. A multishot receive
 // fills one buffer per completion; 16 KiB holds any small message and keeps a bulk
@@ -44,6 +53,13 @@ constexpr std::uint64_t kReceiveTag = std::uint64_t{1} << 63;
 constexpr unsigned kBufferCount = 256;  // a power of two, as the ring needs
 constexpr unsigned kBufferSize = 16 * 1024;
 constexpr std::uint16_t kBufferGroup = 0;
+
+// The send buffers: a message that fits one goes by IORING_OP_SEND; bulk output (more
+// than one buffer's worth queued) goes by sendmsg, where one call moves up to 64 chunks.
+// A send holds its buffer only until the kernel has taken its bytes, at once unless the
+// peer's window is full, so a few per connection in flight are plenty.
+constexpr unsigned kSendBufferCount = 256;
+constexpr unsigned kSendBufferSize = 16 * 1024;
 
 // Memory for the kernel to write into: mapped, not from the heap, so that nothing else
 // of the process can ever live there, even while a cancelled receive winds down.
@@ -137,12 +153,46 @@ class IoUringBackend final : public Backend {
     }
     ::io_uring_buf_ring_advance(bufferRing_, static_cast<int>(kBufferCount));
     receiving_ = true;
+    // Sends need no more of the kernel than multishot receive: without their memory the
+    // backend still receives by completion and the transports send by themselves.
+    if (sendMemory_.map(std::size_t{kSendBufferSize} * kSendBufferCount)) {
+      freeSendBuffers_.reserve(kSendBufferCount);
+      for (unsigned id = kSendBufferCount; id-- > 0;) freeSendBuffers_.push_back(static_cast<std::uint16_t>(id));
+    }
     return true;
   }
 
   const char* name() const noexcept override { return "io_uring"; }
 
   bool completesReceives() const noexcept override { return receiving_; }
+
+  bool completesSends() const noexcept override { return receiving_ && sendMemory_.data() != nullptr; }
+
+  std::span<char> sendBuffer() override {
+    if (freeSendBuffers_.empty()) return {};
+    return {sendBufferAt(freeSendBuffers_.back()), kSendBufferSize};
+  }
+
+  void submitSend(int fd, std::size_t length) override {
+    Send& send = sendOf(fd);
+    send.buffer = freeSendBuffers_.back();
+    freeSendBuffers_.pop_back();
+    send.length = static_cast<std::uint32_t>(length);
+    send.done = 0;
+    send.state = SendState::inFlight;
+    prepareSend(fd, send);
+  }
+
+  void dropSend(int fd) override {
+    const auto index = static_cast<std::size_t>(fd);
+    if (index >= sends_.size() || sends_[index].state != SendState::inFlight) return;
+    Send& send = sends_[index];
+    // Its completion finds the send idle and only frees the buffer (collectSend).
+    send.state = SendState::idle;
+    submitCancel(sendData(fd, send.buffer));
+    // As for receives: the send holds a reference to the file until it is cancelled.
+    ::io_uring_submit(&ring_);
+  }
 
   void armReceive(int fd) override {
     Receive& receive = receiveOf(fd);
@@ -240,12 +290,72 @@ class IoUringBackend final : public Backend {
     ReceiveState state = ReceiveState::idle;
   };
 
+  // Whether a socket has a send in the kernel that the reactor waits for.
+  enum class SendState : std::uint8_t { idle, inFlight };
+
+  struct Send {
+    std::uint32_t length = 0;  // the bytes in the buffer
+    std::uint32_t done = 0;    // of which the kernel has sent these
+    std::uint16_t buffer = 0;
+    SendState state = SendState::idle;
+  };
+
   static std::uint64_t userData(int fd, const Watch& watch) {
     return (std::uint64_t{watch.generation} << 32) | static_cast<std::uint32_t>(fd);
   }
 
   static std::uint64_t receiveData(int fd, const Receive& receive) {
-    return kReceiveTag | (std::uint64_t{receive.generation & 0x7fffffffU} << 32) | static_cast<std::uint32_t>(fd);
+    return kReceiveTag | (std::uint64_t{receive.generation & 0x3fffffffU} << 32) | static_cast<std::uint32_t>(fd);
+  }
+
+  // A send's buffer, not a generation, tells it from an older send on a reused number:
+  // a buffer comes back to the free list only with its send's completion.
+  static std::uint64_t sendData(int fd, std::uint16_t buffer) {
+    return kSendTag | (std::uint64_t{buffer} << 32) | static_cast<std::uint32_t>(fd);
+  }
+
+  char* sendBufferAt(std::uint16_t buffer) const noexcept {
+    return sendMemory_.data() + std::size_t{buffer} * kSendBufferSize;
+  }
+
+  Send& sendOf(int fd) {
+    const auto index = static_cast<std::size_t>(fd);
+    if (index >= sends_.size()) sends_.resize(index + 1 + index / 2);
+    return sends_[index];
+  }
+
+  void prepareSend(int fd, const Send& send) {
+    io_uring_sqe& sqe = nextSqe();
+    // MSG_WAITALL: on a stream socket the kernel sends every byte before it completes,
+    // waiting for room as needed, so a completion is the end of the message or an error.
+    ::io_uring_prep_send(&sqe, fd, sendBufferAt(send.buffer) + send.done, send.length - send.done,
+                         MSG_NOSIGNAL | MSG_WAITALL);
+    ::io_uring_sqe_set_data64(&sqe, sendData(fd, send.buffer));
+  }
+
+  // One send completion: reported if its send is current, else its buffer is free again.
+  void collectSend(const io_uring_cqe& cqe, std::uint64_t data, std::vector<ReadyEvent>& out) {
+    const auto fd = static_cast<int>(static_cast<std::uint32_t>(data));
+    const auto buffer = static_cast<std::uint16_t>(data >> 32);
+    const auto index = static_cast<std::size_t>(fd);
+    Send* send = index < sends_.size() ? &sends_[index] : nullptr;
+    if (send == nullptr || send->state != SendState::inFlight || send->buffer != buffer) {
+      freeSendBuffers_.push_back(buffer);
+      return;
+    }
+    int result = cqe.res;
+    if (result > 0 && send->done + static_cast<std::uint32_t>(result) < send->length) {
+      // Short all the same (a signal, the socket's timeout): send the rest.
+      send->done += static_cast<std::uint32_t>(result);
+      prepareSend(fd, *send);
+      return;
+    }
+    if (result == 0) result = -EPIPE;  // nothing sent and no error: the stream cannot take more
+    send->state = SendState::idle;
+    freeSendBuffers_.push_back(buffer);
+    ReadyEvent event{fd, kSent};
+    event.result = result < 0 ? result : static_cast<int>(send->length);
+    out.push_back(event);
   }
 
   char* bufferAt(std::uint16_t buffer) const noexcept { return buffers_.data() + std::size_t{buffer} * kBufferSize; }
@@ -359,6 +469,10 @@ class IoUringBackend final : public Backend {
         collectReceive(*cqe, data, out);
         continue;
       }
+      if (data & kSendTag) {
+        collectSend(*cqe, data, out);
+        continue;
+      }
       const auto fd = static_cast<int>(static_cast<std::uint32_t>(data));
       const auto index = static_cast<std::size_t>(fd);
       if (index >= watches_.size()) continue;
@@ -379,6 +493,9 @@ class IoUringBackend final : public Backend {
   bool receiving_ = false;         // the completion path is on (openBufferRing)
   Mapping ringMemory_;
   Mapping buffers_;
+  Mapping sendMemory_;  // kSendBufferCount buffers, once mapped
+  std::vector<std::uint16_t> freeSendBuffers_;
+  std::vector<Send> sends_;  // indexed by descriptor
   io_uring_buf_ring* bufferRing_ = nullptr;
 };
 
