@@ -54,7 +54,7 @@ struct conn {
   enum recv_state recv;
   int open;      /* 0 once the connection is closing: nothing more is sent */
   int sending;   /* the head of the FIFO is in a send */
-  uint16_t head; /* FIFO of buffer ids, linked through bufs_next; NONE when empty */
+  uint16_t head; /* FIFO of buffer ids, linked through buf_next; NONE when empty */
   uint16_t tail;
 };
 
@@ -72,7 +72,7 @@ static size_t nconns;
 
 static void fatal(const char* what, int err) {
   fprintf(stderr, "uring_echo: %s: %s\n", what, strerror(err));
-  exit(err == EPERM || err == ENOSYS ? EXIT_UNAVAILABLE : 1);
+  exit(1);
 }
 
 static uint64_t tag(enum op op, int fd, unsigned bid) {
@@ -248,6 +248,10 @@ static void ring_setup(void) {
       break;
     }
     if (err != -EINVAL) break; /* refused outright: no other flags will do */
+  }
+  if (err == -EPERM || err == -ENOSYS) { /* disabled (sysctl, seccomp) or not in this kernel */
+    fprintf(stderr, "uring_echo: io_uring is unavailable here: %s\n", strerror(-err));
+    exit(EXIT_UNAVAILABLE);
   }
   if (err) fatal("io_uring_queue_init_params", -err);
   io_uring_register_ring_fd(&ring); /* saves a descriptor lookup per enter; optional */
