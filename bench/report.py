@@ -15,6 +15,7 @@ PEERS = ["asio", "libuv", "libevent", "twisted"]  # the "best peer" is the best 
 REFERENCE = "epoll"  # raw epoll in C: the near-limit reference
 LABELS = {
     "epoll": "raw epoll (C)",
+    "uring": "raw io_uring (C)",
     "asio": "Asio",
     "libuv": "libuv",
     "libevent": "libevent",
@@ -30,9 +31,9 @@ def label(server):
 
 
 def order_key(server):
-    """torsion's backends first, then raw epoll, then the library peers."""
+    """torsion's backends first, then raw epoll and raw io_uring, then the library peers."""
     backends = ["torsion/epoll", "torsion/poll", "torsion/select", "torsion/asio", "torsion/kqueue"]
-    fixed = ["epoll", "asio", "libuv", "libevent", "twisted"]
+    fixed = ["epoll", "uring", "asio", "libuv", "libevent", "twisted"]
     if server in backends:
         return (0, backends.index(server), server)
     if server in fixed:
