@@ -11,11 +11,12 @@ import statistics
 import sys
 from collections import defaultdict
 
-PEERS = ["asio", "libuv", "libevent", "twisted"]  # the "best peer" is the best of these
+PEERS = ["asio", "asio-uring", "libuv", "libevent", "twisted"]  # the "best peer" is the best of these
 REFERENCE = "epoll"  # raw epoll in C: the near-limit reference
 LABELS = {
     "epoll": "raw epoll (C)",
     "uring": "raw io_uring (C)",
+    "asio-uring": "Asio (io_uring)",
     "asio": "Asio",
     "libuv": "libuv",
     "libevent": "libevent",
@@ -33,7 +34,7 @@ def label(server):
 def order_key(server):
     """torsion's backends first, then raw epoll and raw io_uring, then the library peers."""
     backends = ["torsion/epoll", "torsion/poll", "torsion/select", "torsion/asio", "torsion/kqueue"]
-    fixed = ["epoll", "uring", "asio", "libuv", "libevent", "twisted"]
+    fixed = ["epoll", "uring", "asio", "asio-uring", "libuv", "libevent", "twisted"]
     if server in backends:
         return (0, backends.index(server), server)
     if server in fixed:
