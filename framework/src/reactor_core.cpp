@@ -128,32 +128,43 @@ void ReactorCore::carryError(int fd, int error) {
   carriedErrors_.emplace_back(fd, error);
 }
 
-void ReactorCore::armReceive(int fd, CompletionReceiver& receiver) {
+namespace {
+
+// The entry of `fd` in a per-descriptor table of completion receivers, grown to hold it.
+CompletionReceiver*& entryFor(std::vector<CompletionReceiver*>& table, int fd) {
   const auto index = static_cast<std::size_t>(fd);
-  if (index >= receivers_.size()) receivers_.resize(std::max(index + 1, receivers_.size() + receivers_.size() / 2));
-  receivers_[index] = &receiver;
+  if (index >= table.size()) table.resize(std::max(index + 1, table.size() + table.size() / 2));
+  return table[index];
+}
+
+// Clears the entry of `fd` and returns whether there was one.
+bool takeEntry(std::vector<CompletionReceiver*>& table, int fd) {
+  const auto index = static_cast<std::size_t>(fd);
+  if (fd < 0 || index >= table.size() || table[index] == nullptr) return false;
+  table[index] = nullptr;
+  return true;
+}
+
+}  // namespace
+
+void ReactorCore::armReceive(int fd, CompletionReceiver& receiver) {
+  entryFor(receivers_, fd) = &receiver;
   backend_->armReceive(fd);
 }
 
 void ReactorCore::dropReceive(int fd) {
-  const auto index = static_cast<std::size_t>(fd);
-  if (fd < 0 || index >= receivers_.size() || receivers_[index] == nullptr) return;
-  receivers_[index] = nullptr;
+  if (!takeEntry(receivers_, fd)) return;
   backend_->dropReceive(fd);
   dropBatched(fd, kReceived);
 }
 
 void ReactorCore::submitSend(int fd, std::size_t length, CompletionReceiver& sender) {
-  const auto index = static_cast<std::size_t>(fd);
-  if (index >= senders_.size()) senders_.resize(std::max(index + 1, senders_.size() + senders_.size() / 2));
-  senders_[index] = &sender;
+  entryFor(senders_, fd) = &sender;
   backend_->submitSend(fd, length);
 }
 
 void ReactorCore::dropSend(int fd) {
-  const auto index = static_cast<std::size_t>(fd);
-  if (fd < 0 || index >= senders_.size() || senders_[index] == nullptr) return;
-  senders_[index] = nullptr;
+  if (!takeEntry(senders_, fd)) return;
   backend_->dropSend(fd);
   dropBatched(fd, kSent);
 }
