@@ -307,10 +307,14 @@ bool TcpConnection::submitSend(Bytes data) {
   const std::span<char> buffer = core_.sendBuffer();
   if (buffer.size() < data.size()) return false;  // bulk output, or every buffer in use
   std::memcpy(buffer.data(), data.data(), data.size());
-  core_.submitSend(fd_, data.size(), *this);
-  send_ = SendState::inFlight;
-  inFlight_ = static_cast<std::uint32_t>(data.size());
+  startSend(data.size());
   return true;
+}
+
+void TcpConnection::startSend(std::size_t length) {
+  core_.submitSend(fd_, length, *this);
+  send_ = SendState::inFlight;
+  inFlight_ = static_cast<std::uint32_t>(length);
 }
 
 bool TcpConnection::flushQueue(int& error) {
@@ -319,10 +323,7 @@ bool TcpConnection::flushQueue(int& error) {
   if (send_ == SendState::idle) {
     const std::span<char> buffer = core_.sendBuffer();
     if (!buffer.empty() && queue.size() <= buffer.size()) {
-      const std::size_t taken = queue.takeFront(buffer);
-      core_.submitSend(fd_, taken, *this);
-      send_ = SendState::inFlight;
-      inFlight_ = static_cast<std::uint32_t>(taken);
+      startSend(queue.takeFront(buffer));
       return true;
     }
   }
@@ -337,12 +338,7 @@ void TcpConnection::sendCompleted(int result) {
     connectionLostNow(connectionLostFailure(socketErrorOver(-result)));
     return;
   }
-  int error = 0;
-  if (extras_ && !extras_->queue.empty() && !flushQueue(error)) {
-    connectionLostNow(connectionLostFailure(socketErrorOver(error)));
-    return;
-  }
-  afterFlush();
+  doWrite();  // what queued behind the send follows it, as when the socket has room
 }
 
 int TcpConnection::socketErrorOver(int sendError) {
@@ -384,10 +380,6 @@ void TcpConnection::doWrite() {
     connectionLostNow(connectionLostFailure(socketErrorOver(error)));
     return;
   }
-  afterFlush();
-}
-
-void TcpConnection::afterFlush() {
   if (producer_ == ProducerState::streamingPaused && writeBufferSize() <= extras_->lowWater) {
     producer_ = ProducerState::streaming;
     auto keep = self();

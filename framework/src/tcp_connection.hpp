@@ -214,12 +214,11 @@ class TcpConnection final : public Transport, public Selectable, public ReactorH
   /// Hands `data` to a backend send buffer if it fits one and one is free (completion
   /// path, nothing in flight); returns whether it did.
   bool submitSend(Bytes data);
+  /// Submits the first `length` bytes of the send buffer just filled: a send in flight.
+  void startSend(std::size_t length);
   /// Sends what the queue holds: by the completion path if it fits a send buffer, else
   /// with one gathering sendmsg. Returns false with `error` set on a socket error.
   bool flushQueue(int& error);
-  /// What doWrite and sendCompleted do once output went out: resume a paused push
-  /// producer below the low water mark, finish a drain, watch for room.
-  void afterFlush();
   /// The one rule every write path follows once it queued or sent its bytes: a pull
   /// producer is asked again if everything went out at once (doWrite will not run), else
   /// the socket is watched for room and a push producer paused above the high water mark.
