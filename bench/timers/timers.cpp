@@ -5,9 +5,10 @@
 // Each timer gets a different delay between 1,000 and 2,000 s (a pseudo-random spread,
 // so the timer heaps do real work and nothing fires); they are cancelled in the order
 // they were scheduled. Every library is used as its users would: torsion's callLater
-// allocates its entry itself; libuv's handles live in one array the caller allocated
-// beforehand (not timed); libevent's events come from evtimer_new (timed, as part of
-// scheduling). Releasing memory afterwards is not timed anywhere.
+// takes its entry from the reactor's pool (slabs it maps as it grows, timed); libuv's
+// handles live in one array the caller allocated beforehand (not timed); libevent's
+// events come from evtimer_new (timed, as part of scheduling). Releasing memory
+// afterwards is not timed anywhere.
 //
 // The second case, "timeouts", is the common life of a timeout: N timers with delays
 // spread over 1.0-1.5 s are scheduled, 90% of them are cancelled before they fire, and

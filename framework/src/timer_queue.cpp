@@ -2,33 +2,135 @@
 
 #include <torsion/errors.hpp>
 
+#include <sys/mman.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+// A recycled entry is poisoned until it is handed out again, so ASan still reports a
+// handle or queue that touches an entry after its last reference went.
+#define TORSION_POISON_ENTRY(entry) ASAN_POISON_MEMORY_REGION((entry), sizeof(TimerEntry))
+#define TORSION_UNPOISON(memory, bytes) ASAN_UNPOISON_MEMORY_REGION((memory), (bytes))
+#else
+#define TORSION_POISON_ENTRY(entry) ((void)(entry))
+#define TORSION_UNPOISON(memory, bytes) ((void)(memory), (void)(bytes))
+#endif
+
 #include <algorithm>
-#include <cmath>
+#include <new>
 #include <stdexcept>
 
 namespace torsion::detail {
 
+// ---------------------------------------------------------------- entries and their pool
+
+void retain(TimerEntry& entry) noexcept { ++entry.references; }
+
+void release(TimerEntry& entry) noexcept {
+  if (--entry.references == 0) entry.pool->recycle(&entry);
+}
+
+namespace {
+// Slabs double from 4 KiB to 2 MiB: a reactor with a few timers maps one page, a burst
+// of a million maps a few dozen slabs.
+constexpr std::size_t kFirstSlabBytes = 4096;
+constexpr std::size_t kLargestSlabBytes = std::size_t{2} << 20;
+}  // namespace
+
+TimerEntryPool::~TimerEntryPool() {
+  for (const Slab& slab : slabs_) {
+    TORSION_UNPOISON(slab.memory, slab.bytes);
+    auto* entries = static_cast<TimerEntry*>(slab.memory);
+    for (std::size_t i = 0; i < slab.constructed; i++) entries[i].~TimerEntry();
+    ::munmap(slab.memory, slab.bytes);
+  }
+}
+
+TimerEntry* TimerEntryPool::acquire() {
+  TimerEntry* entry = free_;
+  if (entry != nullptr) {
+    TORSION_UNPOISON(entry, sizeof(TimerEntry));
+    free_ = entry->nextFree;
+    entry->nextFree = nullptr;
+  } else {
+    if (fresh_ == freshEnd_) growSlab();
+    entry = new (fresh_++) TimerEntry();
+    ++slabs_.back().constructed;
+    entry->pool = this;
+  }
+  ++live_;
+  return entry;
+}
+
+void TimerEntryPool::growSlab() {
+  std::size_t bytes = slabs_.empty() ? kFirstSlabBytes : std::min(slabs_.back().bytes * 2, kLargestSlabBytes);
+  slabs_.reserve(slabs_.size() + 1);  // so nothing below can throw once the slab is mapped
+  // MAP_POPULATE fills the slab in one call: one page fault per page is what made a
+  // burst of callLater dear.
+  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (memory == MAP_FAILED) throw std::bad_alloc();
+  slabs_.push_back(Slab{memory, bytes, 0});
+  fresh_ = static_cast<TimerEntry*>(memory);
+  freshEnd_ = fresh_ + bytes / sizeof(TimerEntry);
+}
+
+void TimerEntryPool::recycle(TimerEntry* entry) noexcept {
+  // Captures go now; destroying them may drop handles to other entries of this pool,
+  // which is fine while this entry still counts as live.
+  entry->fn = nullptr;
+  entry->time = 0;
+  entry->heapIndex = 0;
+  entry->state = TimerEntry::State::pending;
+  entry->queue = nullptr;
+  entry->nextFree = free_;
+  free_ = entry;
+  TORSION_POISON_ENTRY(entry);
+  --live_;
+  deleteIfUnused();
+}
+
+void TimerEntryPool::detachQueue() noexcept {
+  queueAttached_ = false;
+  deleteIfUnused();
+}
+
+void TimerEntryPool::deleteIfUnused() noexcept {
+  if (!queueAttached_ && live_ == 0) delete this;
+}
+
+// ---------------------------------------------------------------- the queue
+
+TimerQueue::TimerQueue(std::function<double()> now) : now_(std::move(now)), pool_(new TimerEntryPool()) {}
+
 TimerQueue::~TimerQueue() {
   // Handles may outlive the queue: leave them inactive rather than dangling.
-  for (auto& entry : heap_) {
-    entry->queue = nullptr;
-    entry->state = TimerEntry::State::cancelled;
-    entry->fn = nullptr;
+  // Every entry is inactive before any capture is destroyed, since a capture's destructor
+  // may look at (or try to cancel) another of these calls.
+  std::vector<Slot> heap = std::move(heap_);
+  heap_.clear();
+  for (const Slot& slot : heap) {
+    slot.entry->queue = nullptr;
+    slot.entry->state = TimerEntry::State::cancelled;
   }
+  for (const Slot& slot : heap) slot.entry->fn = nullptr;
+  for (const Slot& slot : heap) release(*slot.entry);
+  pool_->detachQueue();
 }
 
 DelayedCall TimerQueue::schedule(double delay, std::function<void()> fn) {
   if (!(delay >= 0)) throw std::invalid_argument("callLater: delay must be a non-negative number of seconds");
-  auto entry = std::make_shared<TimerEntry>();
-  entry->time = now_() + delay;
-  entry->sequence = nextSequence_++;
+  const double time = now_() + delay;
+  // Grow before the entry exists, so a throw leaks nothing; doubling, as push_back would.
+  if (heap_.size() == heap_.capacity()) heap_.reserve(std::max<std::size_t>(64, heap_.capacity() * 2));
+  TimerEntry* entry = pool_->acquire();
+  entry->time = time;
   entry->queue = this;
   entry->fn = std::move(fn);
-  heap_.push_back(nullptr);
-  place(heap_.size() - 1, entry);
+  retain(*entry);  // the queue's reference, until the call runs or is cancelled
+  heap_.push_back(Slot{time, nextSequence_++, entry});
+  entry->heapIndex = heap_.size() - 1;
   siftUp(heap_.size() - 1);
   if (onSoonest_ && entry->heapIndex == 0) onSoonest_();
-  return DelayedCall(std::move(entry));
+  return DelayedCall(entry);
 }
 
 void TimerQueue::cancel(TimerEntry& entry) {
@@ -36,31 +138,34 @@ void TimerQueue::cancel(TimerEntry& entry) {
   entry.state = TimerEntry::State::cancelled;
   entry.queue = nullptr;
   entry.fn = nullptr;  // release captures now, not when the last handle goes
+  release(entry);
 }
 
 void TimerQueue::reschedule(TimerEntry& entry, double time) {
+  const std::size_t index = entry.heapIndex;
   entry.time = time;
-  entry.sequence = nextSequence_++;
-  siftUp(entry.heapIndex);
+  heap_[index].time = time;
+  heap_[index].sequence = nextSequence_++;
+  siftUp(index);
   siftDown(entry.heapIndex);
   if (onSoonest_ && entry.heapIndex == 0) onSoonest_();
 }
 
 std::optional<double> TimerQueue::nextTime() const {
   if (heap_.empty()) return std::nullopt;
-  return heap_.front()->time;
+  return heap_.front().time;
 }
 
 std::size_t TimerQueue::runDue(double now, const std::function<void(std::exception_ptr)>& onError) {
   const std::uint64_t limit = nextSequence_;
   std::size_t ran = 0;
-  while (!heap_.empty() && heap_.front()->time <= now && heap_.front()->sequence < limit) {
-    std::shared_ptr<TimerEntry> entry = heap_.front();
-    removeAt(0);
+  while (!heap_.empty() && heap_.front().time <= now && heap_.front().sequence < limit) {
+    TimerEntry* entry = removeAt(0);
     entry->state = TimerEntry::State::called;
     entry->queue = nullptr;
     auto fn = std::move(entry->fn);
     entry->fn = nullptr;
+    release(*entry);  // handles still see it as called; the entry is gone if none is left
     ++ran;
     try {
       fn();
@@ -72,65 +177,55 @@ std::size_t TimerQueue::runDue(double now, const std::function<void(std::excepti
 }
 
 std::vector<DelayedCall> TimerQueue::pending() const {
-  std::vector<std::shared_ptr<TimerEntry>> sorted(heap_.begin(), heap_.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a->time != b->time ? a->time < b->time : a->sequence < b->sequence;
-  });
+  std::vector<Slot> sorted(heap_.begin(), heap_.end());
+  std::sort(sorted.begin(), sorted.end(), earlier);
   std::vector<DelayedCall> calls;
   calls.reserve(sorted.size());
-  for (auto& entry : sorted) calls.push_back(DelayedCall(entry));
+  for (const Slot& slot : sorted) calls.push_back(DelayedCall(slot.entry));
   return calls;
 }
 
-bool TimerQueue::earlier(std::size_t a, std::size_t b) const {
-  const TimerEntry& x = *heap_[a];
-  const TimerEntry& y = *heap_[b];
-  return x.time != y.time ? x.time < y.time : x.sequence < y.sequence;
+void TimerQueue::place(std::size_t index, const Slot& slot) noexcept {
+  heap_[index] = slot;
+  slot.entry->heapIndex = index;
 }
 
-void TimerQueue::place(std::size_t index, std::shared_ptr<TimerEntry> entry) {
-  entry->heapIndex = index;
-  heap_[index] = std::move(entry);
-}
-
-void TimerQueue::siftUp(std::size_t index) {
+void TimerQueue::siftUp(std::size_t index) noexcept {
+  const Slot moving = heap_[index];
   while (index > 0) {
     std::size_t parent = (index - 1) / 2;
-    if (!earlier(index, parent)) break;
-    std::swap(heap_[index], heap_[parent]);
-    heap_[index]->heapIndex = index;
-    heap_[parent]->heapIndex = parent;
+    if (!earlier(moving, heap_[parent])) break;
+    place(index, heap_[parent]);
     index = parent;
   }
+  place(index, moving);
 }
 
-void TimerQueue::siftDown(std::size_t index) {
+void TimerQueue::siftDown(std::size_t index) noexcept {
   const std::size_t n = heap_.size();
+  const Slot moving = heap_[index];
   for (;;) {
-    std::size_t smallest = index;
-    std::size_t left = 2 * index + 1;
-    std::size_t right = left + 1;
-    if (left < n && earlier(left, smallest)) smallest = left;
-    if (right < n && earlier(right, smallest)) smallest = right;
-    if (smallest == index) break;
-    std::swap(heap_[index], heap_[smallest]);
-    heap_[index]->heapIndex = index;
-    heap_[smallest]->heapIndex = smallest;
-    index = smallest;
+    std::size_t child = 2 * index + 1;
+    if (child >= n) break;
+    if (child + 1 < n && earlier(heap_[child + 1], heap_[child])) ++child;
+    if (!earlier(heap_[child], moving)) break;
+    place(index, heap_[child]);
+    index = child;
   }
+  place(index, moving);
 }
 
-void TimerQueue::removeAt(std::size_t index) {
+TimerEntry* TimerQueue::removeAt(std::size_t index) noexcept {
+  TimerEntry* removed = heap_[index].entry;
   const std::size_t last = heap_.size() - 1;
-  if (index != last) {
-    std::swap(heap_[index], heap_[last]);
-    heap_[index]->heapIndex = index;
-  }
+  if (index != last) place(index, heap_[last]);
   heap_.pop_back();
   if (index < heap_.size()) {
+    TimerEntry* moved = heap_[index].entry;
     siftUp(index);
-    siftDown(index);
+    siftDown(moved->heapIndex);
   }
+  return removed;
 }
 
 }  // namespace torsion::detail
@@ -143,6 +238,32 @@ void requireActive(const detail::TimerEntry& entry) {
   if (entry.state == detail::TimerEntry::State::cancelled || entry.queue == nullptr) throw AlreadyCancelled();
 }
 }  // namespace
+
+DelayedCall::DelayedCall(detail::TimerEntry* entry) noexcept : entry_(entry) {
+  if (entry_ != nullptr) detail::retain(*entry_);
+}
+
+DelayedCall::DelayedCall(const DelayedCall& other) noexcept : DelayedCall(other.entry_) {}
+
+DelayedCall& DelayedCall::operator=(const DelayedCall& other) noexcept {
+  if (other.entry_ != nullptr) detail::retain(*other.entry_);  // first: self-assignment is safe
+  if (entry_ != nullptr) detail::release(*entry_);
+  entry_ = other.entry_;
+  return *this;
+}
+
+DelayedCall& DelayedCall::operator=(DelayedCall&& other) noexcept {
+  if (this != &other) {
+    if (entry_ != nullptr) detail::release(*entry_);
+    entry_ = other.entry_;
+    other.entry_ = nullptr;
+  }
+  return *this;
+}
+
+DelayedCall::~DelayedCall() {
+  if (entry_ != nullptr) detail::release(*entry_);
+}
 
 double DelayedCall::getTime() const {
   if (!entry_) throw std::logic_error("DelayedCall::getTime on an empty handle");

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <functional>
-#include <memory>
 #include <vector>
 
 namespace torsion {
@@ -29,11 +28,27 @@ class TimerQueue;
 /// torsion::cancelIfActive(call);  // cancel() would throw once the call has run
 /// @endcode
 ///
-/// Thread safety: use only on the thread that runs its reactor (or clock).
+/// Thread safety: use only on the thread that runs its reactor (or clock); that includes
+/// copying and destroying handles, which count references without atomics.
 class DelayedCall {
  public:
   /// An empty handle; active() is false.
   DelayedCall() = default;
+
+  /// Another handle to the same call.
+  DelayedCall(const DelayedCall& other) noexcept;
+
+  /// Takes over `other`'s call; `other` is left empty.
+  DelayedCall(DelayedCall&& other) noexcept : entry_(other.entry_) { other.entry_ = nullptr; }
+
+  /// Makes this a handle to `other`'s call.
+  DelayedCall& operator=(const DelayedCall& other) noexcept;
+
+  /// Takes over `other`'s call; `other` is left empty.
+  DelayedCall& operator=(DelayedCall&& other) noexcept;
+
+  /// Lets go of the call. The call stays scheduled: dropping a handle never cancels.
+  ~DelayedCall();
 
   /// The time (on its clock's seconds() scale) at which the call runs.
   /// @throws std::logic_error on an empty handle.
@@ -71,9 +86,10 @@ class DelayedCall {
  private:
   // Only a timer queue (the reactor's, testing::Clock's) makes handles to its entries.
   friend class detail::TimerQueue;
-  explicit DelayedCall(std::shared_ptr<detail::TimerEntry> entry) noexcept : entry_(std::move(entry)) {}
+  // Takes a reference of its own to `entry` (the entries count their handles).
+  explicit DelayedCall(detail::TimerEntry* entry) noexcept;
 
-  std::shared_ptr<detail::TimerEntry> entry_;
+  detail::TimerEntry* entry_ = nullptr;
 };
 
 /// Cancels `call` if it is still scheduled; does nothing to a call that has run or was

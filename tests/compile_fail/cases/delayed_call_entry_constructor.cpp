@@ -2,11 +2,9 @@
 // queue's internal entry in one.
 #include <torsion/delayed_call.hpp>
 
-#include <memory>
-
 int main() {
 #ifdef TORSION_BREAK
-  torsion::DelayedCall call(std::shared_ptr<torsion::detail::TimerEntry>{});
+  torsion::DelayedCall call(static_cast<torsion::detail::TimerEntry*>(nullptr));
 #else
   torsion::DelayedCall call;
 #endif

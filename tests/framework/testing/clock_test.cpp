@@ -4,8 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace torsion::testing {
@@ -105,6 +110,103 @@ TEST(Clock, HandlesOutliveTheClockInactive) {
     call = clock.callLater(1, [] {});
   }
   EXPECT_FALSE(call.active());
+}
+
+TEST(Clock, HandlesOutliveTheClockInactive_EvenWhenTheLastOneGoesAfterIt) {
+  // The clock's entries live in a pool that must outlive the clock while handles remain.
+  std::vector<DelayedCall> calls;
+  {
+    Clock clock;
+    for (int i = 0; i < 1000; i++) calls.push_back(clock.callLater(i, [] {}));
+    clock.advance(10.5);  // eleven ran; their handles remain too
+  }
+  EXPECT_TRUE(calls[3].called());
+  EXPECT_TRUE(calls[500].cancelled());
+  calls.clear();
+}
+
+TEST(Clock, CapturesGoWhenTheCallRunsOrIsCancelledNotWithTheLastHandle) {
+  Clock clock;
+  auto ran = std::make_shared<int>(0);
+  auto cancelledCapture = std::make_shared<int>(0);
+  DelayedCall toRun = clock.callLater(1, [ran] { ++*ran; });
+  DelayedCall toCancel = clock.callLater(1, [cancelledCapture] {});
+  toCancel.cancel();
+  EXPECT_EQ(cancelledCapture.use_count(), 1);
+  clock.advance(1);
+  EXPECT_EQ(*ran, 1);
+  EXPECT_EQ(ran.use_count(), 1);
+  EXPECT_TRUE(toRun.called());
+}
+
+TEST(Clock, AHandleKeepsItsStateWhileOtherCallsReuseTheirEntries) {
+  Clock clock;
+  DelayedCall kept = clock.callLater(1, [] {});
+  kept.cancel();
+  for (int round = 0; round < 100; round++) {
+    DelayedCall other = clock.callLater(1, [] {});  // reuses the entries given back
+    other.cancel();
+  }
+  EXPECT_TRUE(kept.cancelled());
+  EXPECT_FALSE(kept.active());
+  EXPECT_THROW(kept.cancel(), AlreadyCancelled);
+}
+
+// Thousands of calls scheduled, cancelled, reset and delayed at random run exactly in
+// the order of (time, last scheduling) that a sorted model gives.
+TEST(Clock, RandomSchedulesCancelsAndResetsRunInTimeThenSchedulingOrder) {
+  Clock clock;
+  std::mt19937 random(20261201);
+  struct Model {
+    double time;
+    std::uint64_t sequence;
+    int id;
+    bool pending;
+  };
+  std::vector<Model> model;
+  std::vector<DelayedCall> calls;
+  std::vector<int> fired;
+  std::uint64_t sequence = 0;
+  for (int id = 0; id < 5000; id++) {
+    // Whole milliseconds over 2 s, so many calls share a time and the tie rule matters.
+    double delay = static_cast<double>(random() % 2000) / 1000.0;
+    calls.push_back(clock.callLater(delay, [&fired, id] { fired.push_back(id); }));
+    model.push_back(Model{delay, sequence++, id, true});
+  }
+  for (int step = 0; step < 5000; step++) {
+    auto id = static_cast<std::size_t>(random() % model.size());
+    if (!model[id].pending) continue;
+    switch (random() % 3) {
+      case 0:
+        calls[id].cancel();
+        model[id].pending = false;
+        break;
+      case 1: {
+        double delay = static_cast<double>(random() % 2000) / 1000.0;
+        calls[id].reset(delay);
+        model[id].time = delay;
+        model[id].sequence = sequence++;
+        break;
+      }
+      default: {
+        double later = static_cast<double>(random() % 500) / 1000.0;
+        calls[id].delay(later);
+        model[id].time += later;
+        model[id].sequence = sequence++;
+        break;
+      }
+    }
+  }
+  std::vector<Model> expected;
+  for (const Model& m : model) {
+    if (m.pending) expected.push_back(m);
+  }
+  std::sort(expected.begin(), expected.end(),
+            [](const Model& a, const Model& b) { return std::tie(a.time, a.sequence) < std::tie(b.time, b.sequence); });
+  ASSERT_EQ(clock.getDelayedCalls().size(), expected.size());
+  clock.advance(10);
+  ASSERT_EQ(fired.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); i++) ASSERT_EQ(fired[i], expected[i].id) << "at " << i;
 }
 
 TEST(Clock, IsAnIReactorTime) {
