@@ -4,20 +4,20 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <new>
+#include <stdexcept>
+
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 // A recycled entry is poisoned until it is handed out again, so ASan still reports a
 // handle or queue that touches an entry after its last reference went.
-#define TORSION_POISON_ENTRY(entry) ASAN_POISON_MEMORY_REGION((entry), sizeof(TimerEntry))
+#define TORSION_POISON(memory, bytes) ASAN_POISON_MEMORY_REGION((memory), (bytes))
 #define TORSION_UNPOISON(memory, bytes) ASAN_UNPOISON_MEMORY_REGION((memory), (bytes))
 #else
-#define TORSION_POISON_ENTRY(entry) ((void)(entry))
+#define TORSION_POISON(memory, bytes) ((void)(memory), (void)(bytes))
 #define TORSION_UNPOISON(memory, bytes) ((void)(memory), (void)(bytes))
 #endif
-
-#include <algorithm>
-#include <new>
-#include <stdexcept>
 
 namespace torsion::detail {
 
@@ -75,15 +75,12 @@ void TimerEntryPool::growSlab() {
 
 void TimerEntryPool::recycle(TimerEntry* entry) noexcept {
   // Captures go now; destroying them may drop handles to other entries of this pool,
-  // which is fine while this entry still counts as live.
+  // which is fine while this entry still counts as live. The other fields are the next
+  // schedule's to set.
   entry->fn = nullptr;
-  entry->time = 0;
-  entry->heapIndex = 0;
-  entry->state = TimerEntry::State::pending;
-  entry->queue = nullptr;
   entry->nextFree = free_;
   free_ = entry;
-  TORSION_POISON_ENTRY(entry);
+  TORSION_POISON(entry, sizeof(TimerEntry));
   --live_;
   deleteIfUnused();
 }
@@ -123,6 +120,7 @@ DelayedCall TimerQueue::schedule(double delay, std::function<void()> fn) {
   if (heap_.size() == heap_.capacity()) heap_.reserve(std::max<std::size_t>(64, heap_.capacity() * 2));
   TimerEntry* entry = pool_->acquire();
   entry->time = time;
+  entry->state = TimerEntry::State::pending;  // a recycled entry still holds its last state
   entry->queue = this;
   entry->fn = std::move(fn);
   retain(*entry);  // the queue's reference, until the call runs or is cancelled

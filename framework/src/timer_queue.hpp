@@ -45,7 +45,8 @@ class TimerEntryPool {
   TimerEntryPool(const TimerEntryPool&) = delete;
   TimerEntryPool& operator=(const TimerEntryPool&) = delete;
 
-  /// An entry with default fields and `pool` set; counts as live until recycled.
+  /// An entry with `pool` set and no references, for the caller to fill in (a recycled
+  /// one keeps its last time and state); counts as live until recycled.
   TimerEntry* acquire();
 
   /// Takes back an entry no one refers to any more.
