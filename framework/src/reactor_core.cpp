@@ -254,12 +254,15 @@ void ReactorCore::runSoonCalls() {
 
 // ---------------------------------------------------------------- the loop
 
-int ReactorCore::computeTimeoutMs(double timeoutSeconds) const {
+int ReactorCore::computeTimeoutMs(double timeoutSeconds) {
   if (stopping_ || !soon_.empty() || threadCalls_.pending() || (signals_ != SignalCatching::none && signalPending())) {
     return 0;
   }
   double wait = timeoutSeconds < 0 ? std::numeric_limits<double>::infinity() : timeoutSeconds;
-  if (auto next = timers_.nextTime()) wait = std::min(wait, std::max(0.0, *next - seconds()));
+  if (timers_.size() != 0) {
+    const double now = seconds();
+    if (auto next = timers_.nextTime(now)) wait = std::min(wait, std::max(0.0, *next - now));
+  }
   if (std::isinf(wait)) return -1;
   // Round up: waking a little late is harmless, waking early would spin until the timer.
   return static_cast<int>(std::min(std::ceil(wait * 1000.0), 24.0 * 3600 * 1000));

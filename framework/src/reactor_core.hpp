@@ -93,7 +93,7 @@ class ReactorCore final : public LoopDriver {
   void runPass() override { iterate(0); }
   void finishRunning() override;
   bool stopRequested() const noexcept override { return stopping_; }
-  int passTimeoutMs() const override { return computeTimeoutMs(-1); }
+  int passTimeoutMs() override { return computeTimeoutMs(-1); }
   void wakeBackendOnEarlierTimers() override;
 
   // ---- descriptors ----
@@ -198,7 +198,7 @@ class ReactorCore final : public LoopDriver {
   /// Drops the events of `kind` collected for `fd` that this pass has not dispatched yet.
   void dropBatched(int fd, std::uint8_t kind);
   void runSoonCalls();
-  int computeTimeoutMs(double timeoutSeconds) const;
+  int computeTimeoutMs(double timeoutSeconds);
   void closeAllHandles();
   void checkSignal();
   /// Gives SIGINT/SIGTERM back to their previous handlers; a signal caught but never

@@ -25,7 +25,7 @@ void Clock::advance(double amount) {
   // timers never starve I/O); a test clock has no I/O, and Twisted's Clock runs such
   // calls in the same advance when they are due, so loop until nothing due is left.
   const auto propagate = [](std::exception_ptr error) { std::rethrow_exception(error); };
-  for (auto next = queue_->nextTime(); next && *next <= now_; next = queue_->nextTime()) {
+  for (auto next = queue_->nextTime(now_); next && *next <= now_; next = queue_->nextTime(now_)) {
     queue_->runDue(now_, propagate);
   }
 }

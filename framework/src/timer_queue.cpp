@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
+#include <limits>
 #include <new>
 #include <stdexcept>
 
@@ -49,8 +51,8 @@ TimerEntry* TimerEntryPool::acquire() {
   TimerEntry* entry = free_;
   if (entry != nullptr) {
     TORSION_UNPOISON(entry, sizeof(TimerEntry));
-    free_ = entry->nextFree;
-    entry->nextFree = nullptr;
+    free_ = static_cast<TimerEntry*>(entry->next);
+    entry->next = nullptr;
   } else {
     if (fresh_ == freshEnd_) growSlab();
     entry = new (fresh_++) TimerEntry();
@@ -78,7 +80,7 @@ void TimerEntryPool::recycle(TimerEntry* entry) noexcept {
   // which is fine while this entry still counts as live. The other fields are the next
   // schedule's to set.
   entry->fn = nullptr;
-  entry->nextFree = free_;
+  entry->next = free_;
   free_ = entry;
   TORSION_POISON(entry, sizeof(TimerEntry));
   --live_;
@@ -96,43 +98,65 @@ void TimerEntryPool::deleteIfUnused() noexcept {
 
 // ---------------------------------------------------------------- the queue
 
-TimerQueue::TimerQueue(std::function<double()> now) : now_(std::move(now)), pool_(new TimerEntryPool()) {}
+namespace {
+constexpr std::uint64_t kNoTick = std::numeric_limits<std::uint64_t>::max();
+
+// The wheel's tick: a millisecond, as the reactor's waits are. Monotonic in `time`, so
+// a call whose tick is after now's tick is not due yet.
+std::uint64_t tickOf(double time) noexcept {
+  const double ms = time * 1000.0;
+  if (!(ms > 0)) return 0;                           // before the clock's epoch (or NaN): due at once anyway
+  if (ms >= 18446744073709549568.0) return kNoTick;  // callLater(inf)
+  return static_cast<std::uint64_t>(ms);
+}
+}  // namespace
+
+TimerQueue::TimerQueue(std::function<double()> now) : now_(std::move(now)), pool_(new TimerEntryPool()) {
+  for (auto& level : wheel_) {
+    for (TimerLink& sentinel : level) sentinel.prev = sentinel.next = &sentinel;
+  }
+}
 
 TimerQueue::~TimerQueue() {
   // Handles may outlive the queue: leave them inactive rather than dangling.
   // Every entry is inactive before any capture is destroyed, since a capture's destructor
   // may look at (or try to cancel) another of these calls.
-  std::vector<Slot> heap = std::move(heap_);
+  std::vector<Slot> entries = allPending();
   heap_.clear();
-  for (const Slot& slot : heap) {
+  wheelCount_ = 0;
+  for (const Slot& slot : entries) {
     slot.entry->queue = nullptr;
     slot.entry->state = TimerEntry::State::cancelled;
   }
-  for (const Slot& slot : heap) slot.entry->fn = nullptr;
-  for (const Slot& slot : heap) release(*slot.entry);
+  for (const Slot& slot : entries) slot.entry->fn = nullptr;
+  for (const Slot& slot : entries) release(*slot.entry);
   pool_->detachQueue();
 }
 
 DelayedCall TimerQueue::schedule(double delay, std::function<void()> fn) {
   if (!(delay >= 0)) throw std::invalid_argument("callLater: delay must be a non-negative number of seconds");
-  const double time = now_() + delay;
+  const double now = now_();
+  const double time = now + delay;
   // Grow before the entry exists, so a throw leaks nothing; doubling, as push_back would.
-  if (heap_.size() == heap_.capacity()) heap_.reserve(std::max<std::size_t>(64, heap_.capacity() * 2));
+  // Room for every pending call means moving wheel slots into the heap never allocates.
+  if (heap_.capacity() <= size()) heap_.reserve(std::max<std::size_t>(64, heap_.capacity() * 2));
   TimerEntry* entry = pool_->acquire();
+  // With the wheel empty its cursor may jump to the present, so that soon calls file
+  // into low levels (the heap's calls are all before the old cursor, so before the new).
+  if (wheelCount_ == 0) elapsed_ = std::max(elapsed_, tickOf(now));
   entry->time = time;
+  entry->sequence = nextSequence_++;
   entry->state = TimerEntry::State::pending;  // a recycled entry still holds its last state
   entry->queue = this;
   entry->fn = std::move(fn);
   retain(*entry);  // the queue's reference, until the call runs or is cancelled
-  heap_.push_back(Slot{time, nextSequence_++, entry});
-  entry->heapIndex = heap_.size() - 1;
-  siftUp(heap_.size() - 1);
-  if (onSoonest_ && entry->heapIndex == 0) onSoonest_();
+  insert(entry);
+  if (onSoonest_ && maybeSoonest(*entry)) onSoonest_();
   return DelayedCall(entry);
 }
 
 void TimerQueue::cancel(TimerEntry& entry) {
-  removeAt(entry.heapIndex);
+  remove(&entry);
   entry.state = TimerEntry::State::cancelled;
   entry.queue = nullptr;
   entry.fn = nullptr;  // release captures now, not when the last handle goes
@@ -140,21 +164,33 @@ void TimerQueue::cancel(TimerEntry& entry) {
 }
 
 void TimerQueue::reschedule(TimerEntry& entry, double time) {
-  const std::size_t index = entry.heapIndex;
+  remove(&entry);
   entry.time = time;
-  heap_[index].time = time;
-  heap_[index].sequence = nextSequence_++;
-  siftUp(index);
-  siftDown(entry.heapIndex);
-  if (onSoonest_ && entry.heapIndex == 0) onSoonest_();
+  entry.sequence = nextSequence_++;
+  insert(&entry);
+  if (onSoonest_ && maybeSoonest(entry)) onSoonest_();
 }
 
-std::optional<double> TimerQueue::nextTime() const {
+std::optional<double> TimerQueue::nextTime(double now) {
+  // The heap's calls are all before the wheel's. With none there, the wheel's soonest
+  // slot comes down level by level until its calls are in the heap, in exact order, but
+  // only while that slot starts within a level-0 span of now: moving the cursor further
+  // ahead of the clock would send every call scheduled meanwhile to the heap.
+  const std::uint64_t nowTick = tickOf(now);
+  const std::uint64_t horizon = nowTick > kNoTick - kSlots ? kNoTick : nowTick + kSlots;
+  while (heap_.empty() && wheelCount_ != 0) {
+    const std::uint64_t start = soonestSlotStart();
+    if (start > horizon) return static_cast<double>(start) / 1000.0;  // no call is sooner
+    cascadeSoonestSlot();
+  }
   if (heap_.empty()) return std::nullopt;
   return heap_.front().time;
 }
 
 std::size_t TimerQueue::runDue(double now, const std::function<void(std::exception_ptr)>& onError) {
+  const std::uint64_t nowTick = tickOf(now);
+  while (wheelCount_ != 0 && soonestSlotStart() <= nowTick) cascadeSoonestSlot();
+  // Every call still in the wheel has a later tick than now, so is not due.
   const std::uint64_t limit = nextSequence_;
   std::size_t ran = 0;
   while (!heap_.empty() && heap_.front().time <= now && heap_.front().sequence < limit) {
@@ -175,12 +211,120 @@ std::size_t TimerQueue::runDue(double now, const std::function<void(std::excepti
 }
 
 std::vector<DelayedCall> TimerQueue::pending() const {
-  std::vector<Slot> sorted(heap_.begin(), heap_.end());
+  std::vector<Slot> sorted = allPending();
   std::sort(sorted.begin(), sorted.end(), earlier);
   std::vector<DelayedCall> calls;
   calls.reserve(sorted.size());
   for (const Slot& slot : sorted) calls.push_back(DelayedCall(slot.entry));
   return calls;
+}
+
+std::vector<TimerQueue::Slot> TimerQueue::allPending() const {
+  std::vector<Slot> entries(heap_.begin(), heap_.end());
+  entries.reserve(size());
+  for (std::uint32_t levels = occupiedLevels_; levels != 0; levels &= levels - 1) {
+    const auto level = static_cast<unsigned>(std::countr_zero(levels));
+    for (std::uint64_t slots = occupied_[level]; slots != 0; slots &= slots - 1) {
+      const TimerLink& sentinel = wheel_[level][std::countr_zero(slots)];
+      for (const TimerLink* link = sentinel.next; link != &sentinel; link = link->next) {
+        auto* entry = static_cast<TimerEntry*>(const_cast<TimerLink*>(link));
+        entries.push_back(Slot{entry->time, entry->sequence, entry});
+      }
+    }
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------- the wheel
+
+void TimerQueue::insert(TimerEntry* entry) noexcept {
+  const std::uint64_t tick = tickOf(entry->time);
+  if (tick <= elapsed_) {
+    pushHeap(entry);
+    return;
+  }
+  const auto level = static_cast<unsigned>(63 - std::countl_zero(tick ^ elapsed_)) / kSlotBits;
+  const auto slot = static_cast<unsigned>(tick >> (level * kSlotBits)) & (kSlots - 1);
+  TimerLink& sentinel = wheel_[level][slot];
+  entry->prev = sentinel.prev;  // at the tail: cascading keeps scheduling order in a slot
+  entry->next = &sentinel;
+  sentinel.prev->next = entry;
+  sentinel.prev = entry;
+  occupied_[level] |= std::uint64_t{1} << slot;
+  occupiedLevels_ |= 1u << level;
+  entry->store = TimerEntry::Store::wheel;
+  entry->level = static_cast<std::uint8_t>(level);
+  entry->slot = static_cast<std::uint8_t>(slot);
+  ++wheelCount_;
+}
+
+void TimerQueue::unlinkFromWheel(TimerEntry* entry) noexcept {
+  entry->prev->next = entry->next;
+  entry->next->prev = entry->prev;
+  entry->prev = entry->next = nullptr;
+  --wheelCount_;
+  const TimerLink& sentinel = wheel_[entry->level][entry->slot];
+  if (sentinel.next == &sentinel) {
+    occupied_[entry->level] &= ~(std::uint64_t{1} << entry->slot);
+    if (occupied_[entry->level] == 0) occupiedLevels_ &= ~(1u << entry->level);
+  }
+}
+
+void TimerQueue::remove(TimerEntry* entry) noexcept {
+  if (entry->store == TimerEntry::Store::wheel) {
+    unlinkFromWheel(entry);
+  } else {
+    removeAt(entry->heapIndex);
+  }
+}
+
+std::uint64_t TimerQueue::soonestSlotStart() const noexcept {
+  // Lower levels hold sooner calls, and a level's slots are in time order: no slot of a
+  // level lies before the cursor's digit, since every entry is after elapsed_.
+  const auto level = static_cast<unsigned>(std::countr_zero(occupiedLevels_));
+  const auto slot = static_cast<std::uint64_t>(std::countr_zero(occupied_[level]));
+  const unsigned shift = level * kSlotBits;
+  const unsigned above = shift + kSlotBits;
+  const std::uint64_t prefix = above >= 64 ? 0 : (elapsed_ >> above) << above;
+  return prefix | (slot << shift);
+}
+
+void TimerQueue::cascadeSoonestSlot() noexcept {
+  const auto level = static_cast<unsigned>(std::countr_zero(occupiedLevels_));
+  const auto slot = static_cast<unsigned>(std::countr_zero(occupied_[level]));
+  // No entry is before this slot's start, so the cursor may move there; relative to it,
+  // this slot's entries belong to lower levels (or, at level 0, to the heap), and every
+  // other slot stays where it is.
+  elapsed_ = soonestSlotStart();
+  TimerLink& sentinel = wheel_[level][slot];
+  TimerLink* link = sentinel.next;
+  sentinel.next->prev = nullptr;
+  sentinel.prev->next = nullptr;
+  sentinel.prev = sentinel.next = &sentinel;
+  occupied_[level] &= ~(std::uint64_t{1} << slot);
+  if (occupied_[level] == 0) occupiedLevels_ &= ~(1u << level);
+  while (link != nullptr) {
+    TimerLink* next = link->next;
+    --wheelCount_;
+    insert(static_cast<TimerEntry*>(link));
+    link = next;
+  }
+}
+
+bool TimerQueue::maybeSoonest(const TimerEntry& entry) const noexcept {
+  if (entry.store == TimerEntry::Store::heap) return entry.heapIndex == 0;
+  // In the wheel it can be the soonest only with the heap empty and in the soonest slot.
+  return heap_.empty() && entry.level == std::countr_zero(occupiedLevels_) &&
+         entry.slot == std::countr_zero(occupied_[entry.level]);
+}
+
+// ---------------------------------------------------------------- the heap
+
+void TimerQueue::pushHeap(TimerEntry* entry) noexcept {
+  entry->store = TimerEntry::Store::heap;
+  heap_.push_back(Slot{entry->time, entry->sequence, entry});  // capacity reserved by schedule
+  entry->heapIndex = heap_.size() - 1;
+  siftUp(heap_.size() - 1);
 }
 
 void TimerQueue::place(std::size_t index, const Slot& slot) noexcept {

@@ -3,9 +3,11 @@
 #include <torsion/errors.hpp>
 #include <torsion/reactor.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conformance_names.hpp"
@@ -145,6 +147,23 @@ TEST_P(Timers, AZeroDelayCallFromATimerWaitsForTheNextPass) {
   EXPECT_EQ(order, std::vector<int>{1}) << "a call scheduled by a running call must not run in the same pass";
   reactor.iterate(0);
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+// Twisted's runUntilCurrent: one pass runs every call that is due, in time order, however
+// far apart their times are (the timer wheel sorts each due slot into its heap first).
+TEST_P(Timers, OnePassRunsEveryDueCallInTimeOrder) {
+  std::vector<int> order;
+  auto owner = torsion_test::makeReactor(backend());
+  torsion::Reactor& reactor = *owner;
+  reactor.callLater(0.070, [&] { order.push_back(4); });
+  reactor.callLater(0.003, [&] { order.push_back(3); });
+  auto later = reactor.callLater(60, [&] { order.push_back(5); });
+  reactor.callLater(0.001, [&] { order.push_back(1); });
+  reactor.callLater(0.0025, [&] { order.push_back(2); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  reactor.iterate(0);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_TRUE(later.active());
 }
 
 TEST_P(Timers, EndlessZeroDelayCallsFromIoCallbacksDoNotStarveIo) {

@@ -23,8 +23,9 @@ class LoopDriver {
   /// The end of Reactor::run: fires "shutdown", runs the last pass, stops running.
   virtual void finishRunning() = 0;
 
-  /// When the next pass is due: 0 now, -1 never (nothing but I/O can need one).
-  virtual int passTimeoutMs() const = 0;
+  /// When the next pass is due: 0 now, -1 never (nothing but I/O can need one). Not
+  /// const: learning the soonest timer may sort a timer-wheel slot into its heap.
+  virtual int passTimeoutMs() = 0;
   /// From now on, scheduling a timer that becomes the soonest calls Backend::wakeUp, so
   /// the driver can move its own timer earlier.
   virtual void wakeBackendOnEarlierTimers() = 0;

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -207,6 +209,104 @@ TEST(Clock, RandomSchedulesCancelsAndResetsRunInTimeThenSchedulingOrder) {
   clock.advance(10);
   ASSERT_EQ(fired.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); i++) ASSERT_EQ(fired[i], expected[i].id) << "at " << i;
+}
+
+// The queue files calls into a timing wheel of 1 ms ticks with levels of 64 slots and
+// sorts a slot into an exact heap only when its tick comes up. Delays from a fraction of
+// a millisecond to decades (and forever), scheduled, cancelled, reset and delayed while
+// time moves in small and large steps, must still run exactly when a sorted model says,
+// and getDelayedCalls must list exactly the model's pending calls, soonest first.
+TEST(Clock, CallsOfEveryMagnitudeRunInTimeThenSchedulingOrderWhileTimeMoves) {
+  Clock clock;
+  std::mt19937_64 random(20261201);
+  struct Model {
+    double time;
+    std::uint64_t sequence;
+    std::size_t id;
+    bool pending;
+  };
+  std::vector<Model> model;
+  std::vector<DelayedCall> calls;
+  std::vector<std::size_t> fired;
+  std::vector<std::size_t> expectedFired;
+  std::uint64_t sequence = 0;
+  const auto randomDelay = [&random]() -> double {
+    switch (random() % 7) {
+      case 0: return 0;
+      case 1: return static_cast<double>(random() % 1000) / 1e6;              // within one tick
+      case 2: return static_cast<double>(random() % 64) / 1000.0;             // level 0
+      case 3: return static_cast<double>(random() % 5000) / 1000.0;           // levels 1 and 2
+      case 4: return static_cast<double>(random() % 100000);                  // up to a day
+      case 5: return static_cast<double>(random() % 2'000'000'000);           // decades
+      default: return static_cast<double>(random() % 300) / 1000.0 + 0.0005;  // between ticks
+    }
+  };
+  const auto sortedPending = [&model] {
+    std::vector<Model> pending;
+    for (const Model& m : model) {
+      if (m.pending) pending.push_back(m);
+    }
+    std::sort(pending.begin(), pending.end(), [](const Model& a, const Model& b) {
+      return std::tie(a.time, a.sequence) < std::tie(b.time, b.sequence);
+    });
+    return pending;
+  };
+  const auto schedule = [&](double delay) {
+    const std::size_t id = model.size();
+    calls.push_back(clock.callLater(delay, [&fired, id] { fired.push_back(id); }));
+    model.push_back(Model{clock.seconds() + delay, sequence++, id, true});
+  };
+  schedule(std::numeric_limits<double>::infinity());
+  for (int step = 0; step < 20000; step++) {
+    const auto action = random() % 10;
+    if (action < 4 || model.empty()) {
+      schedule(randomDelay());
+    } else if (action < 7) {
+      Model& m = model[random() % model.size()];
+      if (!m.pending || std::isinf(m.time)) continue;
+      if (action == 4) {
+        calls[m.id].cancel();
+        m.pending = false;
+      } else if (action == 5) {
+        const double delay = randomDelay();
+        calls[m.id].reset(delay);
+        m.time = clock.seconds() + delay;
+        m.sequence = sequence++;
+      } else {
+        const double later = randomDelay();
+        calls[m.id].delay(later);
+        m.time += later;
+        m.sequence = sequence++;
+      }
+    } else {
+      // Mostly small steps, sometimes across many ticks, slots or levels at once.
+      const double amount =
+          action == 9 && random() % 4 == 0 ? randomDelay() : static_cast<double>(random() % 3000) / 1e6;
+      clock.advance(amount);
+      for (const Model& m : sortedPending()) {
+        if (m.time > clock.seconds()) break;
+        expectedFired.push_back(m.id);
+        model[m.id].pending = false;
+      }
+      ASSERT_EQ(fired, expectedFired) << "after advancing to " << clock.seconds();
+    }
+    if (step % 1000 == 0) {
+      const std::vector<Model> pending = sortedPending();
+      const std::vector<DelayedCall> listed = clock.getDelayedCalls();
+      ASSERT_EQ(listed.size(), pending.size());
+      for (std::size_t i = 0; i < pending.size(); i++) {
+        ASSERT_EQ(listed[i].getTime(), pending[i].time) << "at " << i;
+        ASSERT_EQ(listed[i].getTime(), calls[pending[i].id].getTime());
+      }
+    }
+  }
+  clock.advance(1e12);
+  for (const Model& m : sortedPending()) {
+    if (!std::isinf(m.time)) expectedFired.push_back(m.id);
+  }
+  EXPECT_EQ(fired, expectedFired);
+  ASSERT_EQ(clock.getDelayedCalls().size(), 1u);  // the call at infinity never comes
+  EXPECT_TRUE(calls[0].active());
 }
 
 TEST(Clock, IsAnIReactorTime) {
