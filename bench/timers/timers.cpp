@@ -17,11 +17,18 @@
 // structure that makes cancelling cheap but firing dear cannot hide it. Nothing fires
 // before the loop runs, so a slow machine cannot turn a cancelled timer into a fired one.
 //
-// usage: timers [--count N] [--only torsion|libuv|libevent] [--case cancel-all|timeouts|both]
+// The third case, "timeouts-behind-far" (only when asked for by name), is the same with
+// one more timer, 100 s away, scheduled first and seen by one pass of the loop before
+// the others: a timer structure that settles its soonest timer when the loop asks for
+// it must not make the nearer timeouts after it dear. That timer is cancelled, untimed,
+// before the loop runs.
+//
+// usage: timers [--count N] [--only torsion|libuv|libevent]
+//               [--case cancel-all|timeouts|both|timeouts-behind-far]
 // Prints one line per implementation and case:
 //   timers impl=NAME count=N schedule_ns_per_op=... cancel_ns_per_op=... total_ms=...
-//   timers impl=NAME case=timeouts count=N schedule_ns_per_op=... cancel_ns_per_op=...
-//          fire_ns_per_op=... total_ms=... fired=...
+//   timers impl=NAME case=timeouts|timeouts-behind-far count=N schedule_ns_per_op=...
+//          cancel_ns_per_op=... fire_ns_per_op=... total_ms=... fired=...
 #ifdef TORSION_BENCH_HAVE_TORSION
 #include <torsion/reactor.hpp>
 #endif
@@ -83,6 +90,9 @@ struct TimeoutTiming {
 
 std::size_t expectedFirings(std::size_t count) { return (count + 9) / 10; }
 
+// The timeouts-behind-far case's first timer: far beyond every timeout.
+constexpr double kFarSeconds = 100;
+
 #ifdef TORSION_BENCH_HAVE_TORSION
 Timing runTorsion(std::size_t count) {
   torsion::Reactor reactor;
@@ -102,12 +112,17 @@ Timing runTorsion(std::size_t count) {
 #endif
 
 #ifdef TORSION_BENCH_HAVE_TORSION
-TimeoutTiming timeoutsTorsion(std::size_t count) {
+TimeoutTiming timeoutsTorsion(std::size_t count, bool behindFar) {
   torsion::Reactor reactor;
   std::vector<torsion::DelayedCall> calls;
   calls.reserve(count);
   TimeoutTiming t;
   t.expected = expectedFirings(count);
+  torsion::DelayedCall far;
+  if (behindFar) {
+    far = reactor.callLater(kFarSeconds, [] {});
+    reactor.iterate(0);
+  }
   double start = cpuNs();
   for (std::size_t i = 0; i < count; i++) {
     calls.push_back(reactor.callLater(static_cast<double>(timeoutMs(i)) / 1000.0, [&t] { ++t.fired; }));
@@ -118,6 +133,7 @@ TimeoutTiming timeoutsTorsion(std::size_t count) {
     if (cancelled(i)) calls[i].cancel();
   }
   t.cancelNs = cpuNs() - start;
+  if (behindFar) far.cancel();
   start = cpuNs();
   while (t.fired < t.expected) reactor.iterate(1.0);
   t.fireNs = cpuNs() - start;
@@ -130,12 +146,18 @@ void onUvTimer(uv_timer_t*) {}
 
 void onUvTimeout(uv_timer_t* timer) { ++*static_cast<std::size_t*>(timer->data); }
 
-TimeoutTiming timeoutsLibuv(std::size_t count) {
+TimeoutTiming timeoutsLibuv(std::size_t count, bool behindFar) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::vector<uv_timer_t> timers(count);
   TimeoutTiming t;
   t.expected = expectedFirings(count);
+  uv_timer_t far;
+  uv_timer_init(&loop, &far);
+  if (behindFar) {
+    uv_timer_start(&far, onUvTimer, static_cast<std::uint64_t>(kFarSeconds * 1000), 0);
+    uv_run(&loop, UV_RUN_NOWAIT);
+  }
   double start = cpuNs();
   for (std::size_t i = 0; i < count; i++) {
     uv_timer_init(&loop, &timers[i]);
@@ -148,9 +170,11 @@ TimeoutTiming timeoutsLibuv(std::size_t count) {
     if (cancelled(i)) uv_timer_stop(&timers[i]);
   }
   t.cancelNs = cpuNs() - start;
+  uv_timer_stop(&far);
   start = cpuNs();
   uv_run(&loop, UV_RUN_DEFAULT);  // returns when no timer is active: all have fired
   t.fireNs = cpuNs() - start;
+  uv_close(reinterpret_cast<uv_handle_t*>(&far), nullptr);
   for (auto& timer : timers) uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
@@ -205,11 +229,17 @@ Timing runLibevent(std::size_t count) {
 #ifdef TORSION_BENCH_HAVE_EVENT
 void onEvTimeout(evutil_socket_t, short, void* fired) { ++*static_cast<std::size_t*>(fired); }
 
-TimeoutTiming timeoutsLibevent(std::size_t count) {
+TimeoutTiming timeoutsLibevent(std::size_t count, bool behindFar) {
   event_base* base = event_base_new();
   std::vector<event*> events(count);
   TimeoutTiming t;
   t.expected = expectedFirings(count);
+  event* far = evtimer_new(base, onEvTimer, nullptr);
+  if (behindFar) {
+    timeval tv{static_cast<time_t>(kFarSeconds), 0};
+    evtimer_add(far, &tv);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+  }
   double start = cpuNs();
   for (std::size_t i = 0; i < count; i++) {
     std::uint64_t ms = timeoutMs(i);
@@ -223,21 +253,23 @@ TimeoutTiming timeoutsLibevent(std::size_t count) {
     if (cancelled(i)) evtimer_del(events[i]);
   }
   t.cancelNs = cpuNs() - start;
+  evtimer_del(far);
   start = cpuNs();
   event_base_dispatch(base);  // returns when no event is pending: all have fired
   t.fireNs = cpuNs() - start;
+  event_free(far);
   for (auto* ev : events) event_free(ev);
   event_base_free(base);
   return t;
 }
 #endif
 
-void reportTimeouts(const char* name, std::size_t count, const TimeoutTiming& t) {
+void reportTimeouts(const char* name, const char* which, std::size_t count, const TimeoutTiming& t) {
   const double n = static_cast<double>(count);
   std::printf(
-      "timers impl=%s case=timeouts count=%zu schedule_ns_per_op=%.1f cancel_ns_per_op=%.1f fire_ns_per_op=%.1f "
+      "timers impl=%s case=%s count=%zu schedule_ns_per_op=%.1f cancel_ns_per_op=%.1f fire_ns_per_op=%.1f "
       "total_ms=%.1f fired=%zu\n",
-      name, count, t.scheduleNs / n, t.cancelNs / (n - static_cast<double>(t.expected)),
+      name, which, count, t.scheduleNs / n, t.cancelNs / (n - static_cast<double>(t.expected)),
       t.fireNs / static_cast<double>(t.expected), (t.scheduleNs + t.cancelNs + t.fireNs) / 1e6, t.fired);
   if (t.fired != t.expected) std::fprintf(stderr, "timers: %s fired %zu of %zu\n", name, t.fired, t.expected);
   std::fflush(stdout);
@@ -265,17 +297,24 @@ int main(int argc, char** argv) {
       which = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: timers [--count N] [--only torsion|libuv|libevent] [--case cancel-all|timeouts|both]\n");
+                   "usage: timers [--count N] [--only torsion|libuv|libevent] "
+                   "[--case cancel-all|timeouts|both|timeouts-behind-far]\n");
       return 2;
     }
   }
   if (count == 0) count = 1;
   const bool cancelAll = which == "both" || which == "cancel-all";
   const bool timeouts = which == "both" || which == "timeouts";
+  const bool behindFar = which == "timeouts-behind-far";
+  if (!cancelAll && !timeouts && !behindFar) {
+    std::fprintf(stderr, "timers: unknown case %s\n", which.c_str());
+    return 2;
+  }
 #ifdef TORSION_BENCH_HAVE_TORSION
   if (only.empty() || only == "torsion") {
     if (cancelAll) report("torsion", count, runTorsion(count));
-    if (timeouts) reportTimeouts("torsion", count, timeoutsTorsion(count));
+    if (timeouts) reportTimeouts("torsion", "timeouts", count, timeoutsTorsion(count, false));
+    if (behindFar) reportTimeouts("torsion", "timeouts-behind-far", count, timeoutsTorsion(count, true));
   }
 #else
   std::fprintf(stderr, "timers: built without torsion (bench/ configured alone)\n");
@@ -283,13 +322,15 @@ int main(int argc, char** argv) {
 #ifdef TORSION_BENCH_HAVE_UV
   if (only.empty() || only == "libuv") {
     if (cancelAll) report("libuv", count, runLibuv(count));
-    if (timeouts) reportTimeouts("libuv", count, timeoutsLibuv(count));
+    if (timeouts) reportTimeouts("libuv", "timeouts", count, timeoutsLibuv(count, false));
+    if (behindFar) reportTimeouts("libuv", "timeouts-behind-far", count, timeoutsLibuv(count, true));
   }
 #endif
 #ifdef TORSION_BENCH_HAVE_EVENT
   if (only.empty() || only == "libevent") {
     if (cancelAll) report("libevent", count, runLibevent(count));
-    if (timeouts) reportTimeouts("libevent", count, timeoutsLibevent(count));
+    if (timeouts) reportTimeouts("libevent", "timeouts", count, timeoutsLibevent(count, false));
+    if (behindFar) reportTimeouts("libevent", "timeouts-behind-far", count, timeoutsLibevent(count, true));
   }
 #endif
   return 0;
