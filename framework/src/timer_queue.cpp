@@ -120,16 +120,15 @@ TimerQueue::TimerQueue(std::function<double()> now) : now_(std::move(now)), pool
 TimerQueue::~TimerQueue() {
   // Handles may outlive the queue: leave them inactive rather than dangling.
   // Every entry is inactive before any capture is destroyed, since a capture's destructor
-  // may look at (or try to cancel) another of these calls.
-  std::vector<Slot> entries = allPending();
+  // may look at (or try to cancel) another of these calls. Nothing here allocates.
+  forEachPending([](TimerEntry* entry) {
+    entry->queue = nullptr;
+    entry->state = TimerEntry::State::cancelled;
+  });
+  forEachPending([](TimerEntry* entry) { entry->fn = nullptr; });
+  forEachPending([](TimerEntry* entry) { release(*entry); });
   heap_.clear();
   wheelCount_ = 0;
-  for (const Slot& slot : entries) {
-    slot.entry->queue = nullptr;
-    slot.entry->state = TimerEntry::State::cancelled;
-  }
-  for (const Slot& slot : entries) slot.entry->fn = nullptr;
-  for (const Slot& slot : entries) release(*slot.entry);
   pool_->detachQueue();
 }
 
@@ -220,19 +219,26 @@ std::vector<DelayedCall> TimerQueue::pending() const {
 }
 
 std::vector<TimerQueue::Slot> TimerQueue::allPending() const {
-  std::vector<Slot> entries(heap_.begin(), heap_.end());
+  std::vector<Slot> entries;
   entries.reserve(size());
+  forEachPending([&entries](TimerEntry* entry) { entries.push_back(Slot{entry->time, entry->sequence, entry}); });
+  return entries;
+}
+
+template <typename Visit>
+void TimerQueue::forEachPending(Visit visit) const {
+  for (const Slot& slot : heap_) visit(slot.entry);
   for (std::uint32_t levels = occupiedLevels_; levels != 0; levels &= levels - 1) {
     const auto level = static_cast<unsigned>(std::countr_zero(levels));
     for (std::uint64_t slots = occupied_[level]; slots != 0; slots &= slots - 1) {
       const TimerLink& sentinel = wheel_[level][std::countr_zero(slots)];
-      for (const TimerLink* link = sentinel.next; link != &sentinel; link = link->next) {
-        auto* entry = static_cast<TimerEntry*>(const_cast<TimerLink*>(link));
-        entries.push_back(Slot{entry->time, entry->sequence, entry});
+      for (TimerLink* link = sentinel.next; link != &sentinel;) {
+        TimerLink* next = link->next;  // first: visiting may give the entry back to the pool
+        visit(static_cast<TimerEntry*>(link));
+        link = next;
       }
     }
   }
-  return entries;
 }
 
 // ---------------------------------------------------------------- the wheel

@@ -85,12 +85,13 @@ class TimerEntryPool {
   bool queueAttached_ = true;
 };
 
-/// The scheduled calls, in two stores. Calls due within the current millisecond tick
-/// (or before it) sit in a binary min-heap keyed by (time, sequence), which gives the
-/// exact order Twisted promises; the rest sit in a hierarchical timing wheel of 1 ms
-/// ticks, where scheduling and cancelling are O(1) list operations. A wheel slot is
-/// sorted into the heap only when its tick comes up (or nextTime needs the soonest call),
-/// so a timeout cancelled before it is due never costs a heap operation.
+/// The scheduled calls, in two stores. Calls whose millisecond tick is at or before the
+/// wheel's cursor (which never runs more than 64 ms ahead of the clock) sit in a binary
+/// min-heap keyed by (time, sequence), which gives the exact order Twisted promises; the
+/// rest sit in a hierarchical timing wheel of 1 ms ticks, where scheduling and
+/// cancelling are O(1) list operations. A wheel slot is sorted into the heap only when
+/// its tick comes up (or nextTime needs the soonest call), so a timeout cancelled before
+/// it is due never costs a heap operation.
 ///
 /// The wheel is radix-aligned: with `elapsed_` the current tick, an entry's level is the
 /// highest base-64 digit in which its tick differs from `elapsed_`, and its slot is that
@@ -157,6 +158,10 @@ class TimerQueue {
   std::uint64_t soonestSlotStart() const noexcept;
   bool maybeSoonest(const TimerEntry& entry) const noexcept;
   std::vector<Slot> allPending() const;
+  /// Calls `visit` on every pending entry, heap then wheel, in no particular order; the
+  /// visit may release the entry, but must not file or unlink any.
+  template <typename Visit>
+  void forEachPending(Visit visit) const;
 
   void pushHeap(TimerEntry* entry) noexcept;
   void place(std::size_t index, const Slot& slot) noexcept;
