@@ -284,10 +284,18 @@ void TimerQueue::remove(TimerEntry* entry) noexcept {
   }
 }
 
+unsigned TimerQueue::soonestLevel() const noexcept {
+  const auto level = static_cast<unsigned>(std::countr_zero(occupiedLevels_));
+  // Callers look only at a wheel holding entries, so some level is occupied; saying so
+  // lets the optimiser see that the level indexes the arrays in bounds.
+  if (level >= kLevels) __builtin_unreachable();
+  return level;
+}
+
 std::uint64_t TimerQueue::soonestSlotStart() const noexcept {
   // Lower levels hold sooner calls, and a level's slots are in time order: no slot of a
   // level lies before the cursor's digit, since every entry is after elapsed_.
-  const auto level = static_cast<unsigned>(std::countr_zero(occupiedLevels_));
+  const unsigned level = soonestLevel();
   const auto slot = static_cast<std::uint64_t>(std::countr_zero(occupied_[level]));
   const unsigned shift = level * kSlotBits;
   const unsigned above = shift + kSlotBits;
@@ -296,7 +304,7 @@ std::uint64_t TimerQueue::soonestSlotStart() const noexcept {
 }
 
 void TimerQueue::cascadeSoonestSlot() noexcept {
-  const auto level = static_cast<unsigned>(std::countr_zero(occupiedLevels_));
+  const unsigned level = soonestLevel();
   const auto slot = static_cast<unsigned>(std::countr_zero(occupied_[level]));
   // No entry is before this slot's start, so the cursor may move there; relative to it,
   // this slot's entries belong to lower levels (or, at level 0, to the heap), and every

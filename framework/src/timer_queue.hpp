@@ -155,6 +155,8 @@ class TimerQueue {
   void remove(TimerEntry* entry) noexcept;
   /// Moves `elapsed_` to the soonest occupied slot and re-files that slot's entries.
   void cascadeSoonestSlot() noexcept;
+  /// The lowest occupied level; only for a wheel that holds entries.
+  unsigned soonestLevel() const noexcept;
   std::uint64_t soonestSlotStart() const noexcept;
   bool maybeSoonest(const TimerEntry& entry) const noexcept;
   std::vector<Slot> allPending() const;
