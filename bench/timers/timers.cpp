@@ -3,7 +3,7 @@
 // found them. (Configured without torsion, from bench/ alone, it times only those two.)
 //
 // Each timer gets a different delay between 1,000 and 2,000 s (a pseudo-random spread,
-// so the timer heaps do real work and nothing fires); they are cancelled in the order
+// so the timer structures do real work and nothing fires); they are cancelled in the order
 // they were scheduled. Every library is used as its users would: torsion's callLater
 // takes its entry from the reactor's pool (slabs it maps as it grows, timed); libuv's
 // handles live in one array the caller allocated beforehand (not timed); libevent's
