@@ -178,7 +178,7 @@ std::optional<double> TimerQueue::nextTime(double now) {
   const std::uint64_t nowTick = tickOf(now);
   const std::uint64_t horizon = nowTick > kNoTick - kSlots ? kNoTick : nowTick + kSlots;
   while (heap_.empty() && wheelCount_ != 0) {
-    const std::uint64_t start = soonestSlotStart();
+    const std::uint64_t start = startOf(soonestSlot());
     if (start > horizon) return static_cast<double>(start) / 1000.0;  // no call is sooner
     cascadeSoonestSlot();
   }
@@ -188,7 +188,7 @@ std::optional<double> TimerQueue::nextTime(double now) {
 
 std::size_t TimerQueue::runDue(double now, const std::function<void(std::exception_ptr)>& onError) {
   const std::uint64_t nowTick = tickOf(now);
-  while (wheelCount_ != 0 && soonestSlotStart() <= nowTick) cascadeSoonestSlot();
+  while (wheelCount_ != 0 && startOf(soonestSlot()) <= nowTick) cascadeSoonestSlot();
   // Every call still in the wheel has a later tick than now, so is not due.
   const std::uint64_t limit = nextSequence_;
   std::size_t ran = 0;
@@ -270,10 +270,12 @@ void TimerQueue::unlinkFromWheel(TimerEntry* entry) noexcept {
   entry->prev = entry->next = nullptr;
   --wheelCount_;
   const TimerLink& sentinel = wheel_[entry->level][entry->slot];
-  if (sentinel.next == &sentinel) {
-    occupied_[entry->level] &= ~(std::uint64_t{1} << entry->slot);
-    if (occupied_[entry->level] == 0) occupiedLevels_ &= ~(1u << entry->level);
-  }
+  if (sentinel.next == &sentinel) markEmpty(WheelSlot{entry->level, entry->slot});
+}
+
+void TimerQueue::markEmpty(WheelSlot where) noexcept {
+  occupied_[where.level] &= ~(std::uint64_t{1} << where.slot);
+  if (occupied_[where.level] == 0) occupiedLevels_ &= ~(1u << where.level);
 }
 
 void TimerQueue::remove(TimerEntry* entry) noexcept {
@@ -284,39 +286,35 @@ void TimerQueue::remove(TimerEntry* entry) noexcept {
   }
 }
 
-unsigned TimerQueue::soonestLevel() const noexcept {
+TimerQueue::WheelSlot TimerQueue::soonestSlot() const noexcept {
+  // Lower levels hold sooner calls, and a level's slots are in time order: no slot of a
+  // level lies before the cursor's digit, since every entry is after elapsed_.
   const auto level = static_cast<unsigned>(std::countr_zero(occupiedLevels_));
   // Callers look only at a wheel holding entries, so some level is occupied; saying so
   // lets the optimiser see that the level indexes the arrays in bounds.
   if (level >= kLevels) __builtin_unreachable();
-  return level;
+  return WheelSlot{level, static_cast<unsigned>(std::countr_zero(occupied_[level]))};
 }
 
-std::uint64_t TimerQueue::soonestSlotStart() const noexcept {
-  // Lower levels hold sooner calls, and a level's slots are in time order: no slot of a
-  // level lies before the cursor's digit, since every entry is after elapsed_.
-  const unsigned level = soonestLevel();
-  const auto slot = static_cast<std::uint64_t>(std::countr_zero(occupied_[level]));
-  const unsigned shift = level * kSlotBits;
+std::uint64_t TimerQueue::startOf(WheelSlot where) const noexcept {
+  const unsigned shift = where.level * kSlotBits;
   const unsigned above = shift + kSlotBits;
   const std::uint64_t prefix = above >= 64 ? 0 : (elapsed_ >> above) << above;
-  return prefix | (slot << shift);
+  return prefix | (std::uint64_t{where.slot} << shift);
 }
 
 void TimerQueue::cascadeSoonestSlot() noexcept {
-  const unsigned level = soonestLevel();
-  const auto slot = static_cast<unsigned>(std::countr_zero(occupied_[level]));
+  const WheelSlot soonest = soonestSlot();
   // No entry is before this slot's start, so the cursor may move there; relative to it,
   // this slot's entries belong to lower levels (or, at level 0, to the heap), and every
   // other slot stays where it is.
-  elapsed_ = soonestSlotStart();
-  TimerLink& sentinel = wheel_[level][slot];
+  elapsed_ = startOf(soonest);
+  TimerLink& sentinel = wheel_[soonest.level][soonest.slot];
   TimerLink* link = sentinel.next;
   sentinel.next->prev = nullptr;
   sentinel.prev->next = nullptr;
   sentinel.prev = sentinel.next = &sentinel;
-  occupied_[level] &= ~(std::uint64_t{1} << slot);
-  if (occupied_[level] == 0) occupiedLevels_ &= ~(1u << level);
+  markEmpty(soonest);
   while (link != nullptr) {
     TimerLink* next = link->next;
     --wheelCount_;
@@ -328,8 +326,9 @@ void TimerQueue::cascadeSoonestSlot() noexcept {
 bool TimerQueue::maybeSoonest(const TimerEntry& entry) const noexcept {
   if (entry.store == TimerEntry::Store::heap) return entry.heapIndex == 0;
   // In the wheel it can be the soonest only with the heap empty and in the soonest slot.
-  return heap_.empty() && entry.level == std::countr_zero(occupiedLevels_) &&
-         entry.slot == std::countr_zero(occupied_[entry.level]);
+  if (!heap_.empty()) return false;
+  const WheelSlot soonest = soonestSlot();
+  return entry.level == soonest.level && entry.slot == soonest.slot;
 }
 
 // ---------------------------------------------------------------- the heap

@@ -141,6 +141,10 @@ class TimerQueue {
     std::uint64_t sequence;
     TimerEntry* entry;
   };
+  struct WheelSlot {
+    unsigned level;
+    unsigned slot;
+  };
   static constexpr unsigned kSlotBits = 6;
   static constexpr unsigned kSlots = 1u << kSlotBits;
   static constexpr unsigned kLevels = (64 + kSlotBits - 1) / kSlotBits;  // every 64-bit tick
@@ -155,9 +159,13 @@ class TimerQueue {
   void remove(TimerEntry* entry) noexcept;
   /// Moves `elapsed_` to the soonest occupied slot and re-files that slot's entries.
   void cascadeSoonestSlot() noexcept;
-  /// The lowest occupied level; only for a wheel that holds entries.
-  unsigned soonestLevel() const noexcept;
-  std::uint64_t soonestSlotStart() const noexcept;
+  /// The occupied slot of the lowest level, which holds the wheel's soonest calls; only
+  /// for a wheel that holds entries.
+  WheelSlot soonestSlot() const noexcept;
+  /// The first tick a slot covers, relative to the cursor.
+  std::uint64_t startOf(WheelSlot where) const noexcept;
+  /// Clears the occupancy bits of a slot left without entries.
+  void markEmpty(WheelSlot where) noexcept;
   bool maybeSoonest(const TimerEntry& entry) const noexcept;
   std::vector<Slot> allPending() const;
   /// Calls `visit` on every pending entry, heap then wheel, in no particular order; the
